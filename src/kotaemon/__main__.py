@@ -1,0 +1,3 @@
+from kotaemon.cli import app
+
+app(prog_name="kotaemon")

@@ -1,0 +1,184 @@
+"""The ``kotaemon`` command: ingest documents, ask questions, search, list collections.
+
+The answer goes to stdout; logs and progress go to stderr, so ``kotaemon ask … > answer.txt``
+captures only the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import anyio
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from kotaemon.core.errors import KotaemonError
+from kotaemon.core.schema import DeltaEvent, DoneEvent, ErrorEvent, SourcesEvent
+from kotaemon.engine import DEFAULT_COLLECTION, Engine
+from kotaemon.ingest.pipeline import FileResult, discover
+from kotaemon.settings import Settings
+
+app = typer.Typer(
+    help="kotaemon: cited answers from your knowledge base.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
+
+CollectionOption = Annotated[
+    str, typer.Option("--collection", "-c", help="Collection name.", show_default=True)
+]
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"KOTAEMON_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        err.print(f"[red]error:[/] invalid configuration: {problems}")
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+def _run(job: Callable[[Engine], Awaitable[T]]) -> T:
+    """Open the engine, run ``job``, close; a kotaemon error becomes a one-line message."""
+    settings = _settings()
+
+    async def main() -> T:
+        async with Engine(settings) as engine:
+            return await job(engine)
+
+    try:
+        return anyio.run(main)
+    except KotaemonError as exc:
+        err.print(f"[red]error:[/] {exc.message} [dim]({exc.code})[/]")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A file or a folder (searched recursively).")],
+    collection: CollectionOption = DEFAULT_COLLECTION,
+    force: Annotated[bool, typer.Option(help="Re-ingest files that have not changed.")] = False,
+) -> None:
+    """Add documents (.txt .md .html .pdf .docx) to a collection."""
+    if not path.exists():
+        err.print(f"[red]error:[/] {path}: no such file or folder")
+        raise typer.Exit(2)
+
+    async def job(engine: Engine) -> list[FileResult]:
+        target = await engine.ensure_collection(collection)
+        files = discover(path)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+        ) as progress:
+            task = progress.add_task("ingesting", total=len(files))
+
+            def advance(result: FileResult) -> None:
+                progress.update(task, advance=1, description=Path(result.source).name)
+
+            return await engine.ingest.arun(path, target, force=force, on_file=advance)
+
+    results = _run(job)
+    for r in results:
+        name = r.source
+        if r.status == "failed":
+            err.print(f"[red]failed[/]    {name}: {r.error} [dim]({r.error_code})[/]")
+        else:
+            err.print(f"{r.status:<10}{name} ({r.chunks} chunks)" if r.chunks else f"{r.status:<10}{name}")
+    counts = {s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "failed")}
+    err.print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" — collection {collection!r}")
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", "-c", help="Collections to search (repeatable); default: all.")
+    ] = None,
+) -> None:
+    """Answer a question from the knowledge base, streaming, then list the sources."""
+    if not question.strip():
+        err.print("[red]error:[/] the question is empty")
+        raise typer.Exit(2)
+
+    async def job(engine: Engine) -> None:
+        async for event in engine.rag.astream(question, collections=collection):
+            if isinstance(event, DeltaEvent):
+                out.out(event.text, end="")
+            elif isinstance(event, DoneEvent):
+                out.out("")
+                if event.answer.citations:
+                    out.print("\nSources:")
+                for c in event.answer.citations:
+                    page = f", page {c.page}" if c.page else ""
+                    out.print(f"  [{c.marker}] {c.document}{page} — {c.source}")
+            elif isinstance(event, ErrorEvent):
+                raise KotaemonError(event.message, code=event.code)
+            elif isinstance(event, SourcesEvent) and not event.sources:
+                logging.getLogger(__name__).info("no relevant sources found")
+
+    _run(job)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", "-c", help="Collections to search (repeatable); default: all.")
+    ] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 6,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or keyword.")] = "hybrid",
+) -> None:
+    """Show the chunks retrieval finds for a query, with their scores."""
+    if mode not in ("hybrid", "dense", "keyword"):
+        err.print(f"[red]error:[/] --mode must be hybrid, dense or keyword, not {mode!r}")
+        raise typer.Exit(2)
+
+    async def job(engine: Engine) -> None:
+        result = await engine.retriever.arun(query, collections=collection, top_k=top_k, mode=mode)  # type: ignore[arg-type]
+        if not result.chunks:
+            err.print("nothing found")
+        table = Table("#", "score", "document", "page", "text", show_lines=True)
+        for i, chunk in enumerate(result.chunks, start=1):
+            text = chunk.text if len(chunk.text) <= 300 else chunk.text[:299] + "…"
+            table.add_row(str(i), f"{chunk.score:.4f}", chunk.document_title, str(chunk.page or ""), text)
+        out.print(table)
+
+    _run(job)
+
+
+@app.command()
+def collections() -> None:
+    """List the collections you can read."""
+
+    async def job(engine: Engine) -> None:
+        assert engine.store is not None
+        from kotaemon.core.principal import Principal
+
+        table = Table("name", "documents", "chunks", "embedding model", "owner")
+        for c in await engine.store.collections(Principal.local()):
+            table.add_row(c.name, str(c.document_count), str(c.chunk_count), c.embedding_model, c.owner_id)
+        out.print(table)
+
+    _run(job)

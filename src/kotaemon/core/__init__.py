@@ -1,0 +1,1 @@
+"""The component model and the shared schema. Imports nothing else of kotaemon."""

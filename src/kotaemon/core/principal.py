@@ -1,0 +1,37 @@
+"""Who a call runs for: every retrieval and tool call takes a principal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Scopes known to the engine; the service maps token scopes onto these names.
+ALL_SCOPES = frozenset({"chat", "documents:read", "documents:write", "eval", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: identity, groups, scopes and claim-derived attributes.
+
+    ``Principal.local()`` is the single user of a loopback-only install (``auth=none``): it owns
+    what it creates and may do everything.
+    """
+
+    user_id: str
+    display_name: str = ""
+    groups: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    attributes: dict[str, Any] = field(default_factory=dict)
+    is_admin: bool = False
+
+    @classmethod
+    def local(cls) -> Principal:
+        return cls(
+            user_id="local",
+            display_name="Local user",
+            scopes=ALL_SCOPES,
+            is_admin=True,
+        )
+
+    def has_scope(self, scope: str) -> bool:
+        return self.is_admin or scope in self.scopes

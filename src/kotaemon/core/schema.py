@@ -1,0 +1,159 @@
+"""The data every part shares: documents, retrieved chunks, citations, answers and stream events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Document(BaseModel):
+    """A piece of text with metadata, as given to or returned by components."""
+
+    text: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = None
+
+
+class RetrievedChunk(BaseModel):
+    """A chunk found by retrieval, with where it comes from and how it scored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk_id: str
+    document_id: str
+    collection: str
+    document_title: str
+    source: str
+    text: str
+    page: int | None = None
+    heading: str | None = None
+    score: float = Field(description="The fused score that ordered the results.")
+    dense_score: float | None = Field(default=None, description="Cosine similarity, if found.")
+    keyword_score: float | None = Field(default=None, description="BM25 score, if found.")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Citation(BaseModel):
+    """What one ``[n]`` marker of an answer points at."""
+
+    marker: int
+    kind: Literal["chunk", "tool"]
+    document: str | None = None
+    document_id: str | None = None
+    chunk_id: str | None = None
+    source: str | None = None
+    page: int | None = None
+    tool: str | None = None
+    snippet: str
+    score: float | None = None
+
+
+class ToolCallRecord(BaseModel):
+    """One line of an answer's call log."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(description="Arguments, secrets redacted.")
+    status: Literal["ok", "error", "timeout", "denied"]
+    duration_ms: float
+    error: str | None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class RetrievalInfo(BaseModel):
+    """How well the knowledge base covered the question (used by batch testing)."""
+
+    top_dense_score: float | None = None
+    threshold: float | None = None
+    has_relevant_context: bool
+
+
+Outcome = Literal["answered", "no_context", "error"]
+
+
+class Answer(BaseModel):
+    """The final answer: text with ``[n]`` markers, what they cite, and how it was made."""
+
+    answer_id: str
+    question: str
+    text: str
+    language: Literal["zh", "en"]
+    outcome: Outcome
+    citations: list[Citation] = Field(default_factory=list)
+    call_log: list[ToolCallRecord] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    model: str
+    extractive: bool = Field(description="True when no LLM was configured.")
+    retrieval: RetrievalInfo
+    trace_id: str | None = None
+
+
+class SourcesEvent(BaseModel):
+    type: Literal["sources"] = "sources"
+    sources: list[RetrievedChunk]
+
+
+class ToolStartEvent(BaseModel):
+    type: Literal["tool_start"] = "tool_start"
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+
+
+class ToolEndEvent(BaseModel):
+    type: Literal["tool_end"] = "tool_end"
+    call_id: str
+    record: ToolCallRecord
+
+
+class DeltaEvent(BaseModel):
+    type: Literal["delta"] = "delta"
+    text: str
+
+
+class DoneEvent(BaseModel):
+    type: Literal["done"] = "done"
+    answer: Answer
+
+
+class ErrorEvent(BaseModel):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+Event = Annotated[
+    SourcesEvent | ToolStartEvent | ToolEndEvent | DeltaEvent | DoneEvent | ErrorEvent,
+    Field(discriminator="type"),
+]
+
+
+class Collection(BaseModel):
+    """A named set of documents, embedded with one model, owned by a user."""
+
+    id: str
+    name: str
+    description: str = ""
+    owner_id: str
+    embedding_model: str
+    dim: int
+    space_id: int
+    chunk_count: int = 0
+    document_count: int = 0
+
+
+class DocumentInfo(BaseModel):
+    """A stored document."""
+
+    id: str
+    collection: str
+    source: str
+    title: str
+    media_type: str
+    size_bytes: int
+    chunk_count: int
+    content_hash: str

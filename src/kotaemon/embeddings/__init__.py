@@ -1,0 +1,5 @@
+"""Embedding models behind one interface: the bundled offline model and OpenAI-compatible servers."""
+
+from kotaemon.embeddings.base import Embedder
+
+__all__ = ["Embedder"]

@@ -1,0 +1,168 @@
+"""Wires the parts together from :class:`~kotaemon.settings.Settings`: store, embedder, LLM,
+retriever, RAG and ingest pipelines. The CLI and the service both start here.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+
+import anyio.to_thread
+
+from kotaemon.core.errors import ConflictError, NotFoundError
+from kotaemon.core.principal import Principal
+from kotaemon.core.schema import Collection
+from kotaemon.core.sync import run_sync
+from kotaemon.embeddings.base import Embedder
+from kotaemon.embeddings.bundled import BundledE5Embedder
+from kotaemon.embeddings.openai_compatible import OpenAICompatibleEmbedder
+from kotaemon.ingest.pipeline import IngestPipeline
+from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
+from kotaemon.pipelines.rag import RAGPipeline
+from kotaemon.retrieval.retriever import RetrievalConfig, VectorDBRetriever
+from kotaemon.settings import Settings
+from kotaemon.store.embedded import start_embedded_postgres
+from kotaemon.store.postgres import PostgresStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COLLECTION = "default"
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embedding_backend == "openai":
+        assert settings.embedding_base_url is not None  # checked by Settings
+        return OpenAICompatibleEmbedder(
+            base_url=settings.embedding_base_url,
+            model=settings.embedding_model,
+            api_key=settings.embedding_api_key,
+            dim=settings.embedding_dim,
+            batch_size=settings.embedding_batch_size,
+            timeout=settings.embedding_timeout,
+        )
+    return BundledE5Embedder(batch_size=settings.embedding_batch_size)
+
+
+def build_llm(settings: Settings) -> OpenAICompatibleLLM | None:
+    """The configured LLM, or None for the offline extractive answerer."""
+    if not settings.llm_base_url:
+        return None
+    return OpenAICompatibleLLM(
+        base_url=settings.llm_base_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        context_window=settings.llm_context_window,
+        max_output_tokens=settings.llm_max_output_tokens,
+        temperature=settings.llm_temperature,
+    )
+
+
+class Engine:
+    """Everything one process needs, opened once and closed at exit.
+
+    Example::
+
+        async with Engine(Settings()) as engine:
+            collection = await engine.ensure_collection("default")
+            await engine.ingest.arun(Path("docs"), collection)
+            answer = await engine.rag.arun("宽限期是几天？")
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = build_embedder(settings)
+        self.llm = build_llm(settings)
+        self.store: PostgresStore | None = None
+
+    async def open(self) -> Engine:
+        url = await self._database_url()
+        self.store = PostgresStore(url, pool_size=self.settings.db_pool_size, timeout=self.settings.db_timeout)
+        await self.store.open()
+        await self.embedder.open()
+        if self.llm is None:
+            log.info("no LLM configured (KOTAEMON_LLM_BASE_URL unset): answers are extractive")
+        return self
+
+    async def _database_url(self) -> str:
+        if self.settings.database_url:
+            return self.settings.database_url.reveal()
+        data_dir: Path = self.settings.data_dir
+        log.info("KOTAEMON_DATABASE_URL unset: using the embedded PostgreSQL in %s", data_dir)
+        return await anyio.to_thread.run_sync(start_embedded_postgres, data_dir)
+
+    async def close(self) -> None:
+        if self.llm is not None:
+            await self.llm.close()
+        await self.embedder.close()
+        if self.store is not None:
+            await self.store.close()
+
+    def start(self) -> Engine:
+        """Synchronous :meth:`open`, for scripts and notebooks (pair it with :meth:`stop`)."""
+        return run_sync(self.open, name="start")
+
+    def stop(self) -> None:
+        run_sync(self.close, name="stop")
+
+    async def __aenter__(self) -> Engine:
+        return await self.open()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _store(self) -> PostgresStore:
+        if self.store is None:
+            raise RuntimeError("Engine is not open: use `async with Engine(settings) as engine`")
+        return self.store
+
+    @property
+    def retriever(self) -> VectorDBRetriever:
+        s = self.settings
+        config = RetrievalConfig(
+            top_k=s.top_k,
+            mode=s.retrieval_mode,
+            rrf_k=s.rrf_k,
+            dense_weight=s.dense_weight,
+            keyword_weight=s.keyword_weight,
+            overfetch=s.overfetch,
+        )
+        return VectorDBRetriever(self._store(), self.embedder, config=config)
+
+    @property
+    def rag(self) -> RAGPipeline:
+        return RAGPipeline(
+            self.retriever,
+            self.llm,
+            min_relevance=self.settings.min_relevance,
+            max_output_tokens=self.settings.llm_max_output_tokens,
+        )
+
+    @property
+    def ingest(self) -> IngestPipeline:
+        return IngestPipeline(
+            self._store(),
+            self.embedder,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+            max_file_bytes=self.settings.max_file_bytes,
+        )
+
+    async def ensure_collection(self, name: str, principal: Principal | None = None) -> Collection:
+        """The collection ``name``, created with this engine's embedding model if missing."""
+        principal = principal or Principal.local()
+        store = self._store()
+        try:
+            return await store.collection(principal, name, write=True)
+        except NotFoundError:
+            pass
+        try:
+            return await store.create_collection(
+                principal, name, model=self.embedder.model, dim=self.embedder.dim
+            )
+        except ConflictError:  # created by a concurrent process meanwhile
+            return await store.collection(principal, name, write=True)

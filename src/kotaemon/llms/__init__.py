@@ -1,0 +1,1 @@
+"""Language models behind one interface: OpenAI-compatible servers and the offline extractive answerer."""

@@ -1,0 +1,1 @@
+"""Pipelines composed of components: RAG (retrieve → prompt → generate → cite)."""

@@ -1,0 +1,22 @@
+"""Which language a question is in (it picks the prompt template and fixed messages)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Language = Literal["zh", "en"]
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def detect_language(text: str) -> Language:
+    """``zh`` when Chinese characters make up a fair share of the letters, else ``en``.
+
+    A Chinese character carries about as much as four Latin letters, hence the weighting:
+    "我的HSBC卡" is Chinese, "What does 宽限期 mean?" is English.
+    """
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    return "zh" if cjk and cjk * 4 >= latin else "en"

@@ -1,0 +1,225 @@
+"""RAG: retrieve → prompt → generate → cite, as a stream of events.
+
+Events follow the contract in ARCHITECTURE.md: ``sources`` first, then ``delta`` pieces of the
+answer, then exactly one ``done`` (the :class:`Answer`) or ``error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from kotaemon.core.component import BaseComponent
+from kotaemon.core.errors import KotaemonError
+from kotaemon.core.principal import Principal
+from kotaemon.core.schema import (
+    Answer,
+    DeltaEvent,
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    RetrievalInfo,
+    RetrievedChunk,
+    SourcesEvent,
+    Usage,
+)
+from kotaemon.embeddings.base import estimate_tokens
+from kotaemon.llms.base import ChatMessage, LLMInterface
+from kotaemon.llms.extractive import ExtractiveAnswerer
+from kotaemon.pipelines import prompts
+from kotaemon.pipelines.citations import CitationFilter, build_citations
+from kotaemon.pipelines.language import Language, detect_language
+from kotaemon.retrieval.retriever import RetrievalResult, VectorDBRetriever
+
+log = logging.getLogger(__name__)
+
+
+class RAGPipeline(BaseComponent):
+    """Answers a question from the knowledge base, with citations.
+
+    Example::
+
+        pipeline = RAGPipeline(retriever, llm)          # llm=None: extractive answers
+        answer = pipeline.run("宽限期是几天？")
+        print(answer.text, answer.citations)
+        for event in pipeline.stream("What is the late fee?"):
+            ...
+
+    :param min_relevance: top dense similarity under which the answer says nothing relevant
+        was found; None takes the embedding model's calibrated threshold.
+    :param max_output_tokens: cap on the answer's length.
+    """
+
+    def __init__(
+        self,
+        retriever: VectorDBRetriever,
+        llm: LLMInterface | None = None,
+        *,
+        min_relevance: float | None = None,
+        max_output_tokens: int = 1024,
+    ) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.extractive = ExtractiveAnswerer(retriever.embedder)
+        self.min_relevance = min_relevance
+        self.max_output_tokens = max_output_tokens
+
+    @property
+    def relevance_threshold(self) -> float | None:
+        if self.min_relevance is not None:
+            return self.min_relevance
+        return self.retriever.embedder.relevance_threshold
+
+    async def arun(self, question: str, **kwargs: Any) -> Answer:
+        """The final answer. :raises KotaemonError: if answering failed."""
+        async for event in self.astream(question, **kwargs):
+            if isinstance(event, DoneEvent):
+                return event.answer
+            if isinstance(event, ErrorEvent):
+                raise KotaemonError(event.message, code=event.code)
+        raise RuntimeError("the answer stream ended without a done or error event")
+
+    async def astream(  # type: ignore[override]
+        self,
+        question: str,
+        *,
+        principal: Principal | None = None,
+        collections: Sequence[str] | None = None,
+        metadata_filter: dict[str, Any] | None = None,
+        history: Sequence[ChatMessage] = (),
+    ) -> AsyncIterator[Event]:
+        """Events of one answer: sources, deltas, then done or error (never an exception)."""
+        try:
+            async for event in self._answer(question, principal, collections, metadata_filter, history):
+                yield event
+        except KotaemonError as exc:
+            yield ErrorEvent(code=exc.code, message=exc.message)
+        except Exception:
+            log.exception("answer failed")
+            yield ErrorEvent(code="internal_error", message="answering failed unexpectedly; retry")
+
+    async def _answer(
+        self,
+        question: str,
+        principal: Principal | None,
+        collections: Sequence[str] | None,
+        metadata_filter: dict[str, Any] | None,
+        history: Sequence[ChatMessage],
+    ) -> AsyncIterator[Event]:
+        language = detect_language(question)
+        result = await self.retriever.arun(
+            question, principal=principal, collections=collections, metadata_filter=metadata_filter
+        )
+        info = self._relevance(result)
+        sources = self._fit(question, result.chunks, language) if info.has_relevant_context else []
+        yield SourcesEvent(sources=sources)
+        answer = Answer(
+            answer_id=uuid.uuid4().hex,
+            question=question,
+            text="",
+            language=language,
+            outcome="answered" if sources else "no_context",
+            model=self.llm.model if self.llm else self.extractive.model,
+            extractive=self.llm is None,
+            retrieval=info,
+        )
+        if not sources:
+            answer.text = prompts.NO_CONTEXT[language]
+            yield DeltaEvent(text=answer.text)
+            yield DoneEvent(answer=answer)
+            return
+        citation_filter = CitationFilter(len(sources))
+        parts: list[str] = []
+        async for piece in self._generate(question, sources, language, history, answer):
+            settled = citation_filter.feed(piece)
+            if settled:
+                parts.append(settled)
+                yield DeltaEvent(text=settled)
+        tail = citation_filter.finish()
+        if tail:
+            parts.append(tail)
+            yield DeltaEvent(text=tail)
+        answer.text = "".join(parts)
+        answer.citations = build_citations(citation_filter.used, sources)
+        yield DoneEvent(answer=answer)
+
+    def _relevance(self, result: RetrievalResult) -> RetrievalInfo:
+        threshold = self.relevance_threshold
+        top = result.top_dense_score
+        relevant = bool(result.chunks) and (threshold is None or top is None or top >= threshold)
+        return RetrievalInfo(top_dense_score=top, threshold=threshold, has_relevant_context=relevant)
+
+    async def _generate(
+        self,
+        question: str,
+        sources: list[RetrievedChunk],
+        language: Language,
+        history: Sequence[ChatMessage],
+        answer: Answer,
+    ) -> AsyncIterator[str]:
+        if self.llm is None:
+            yield await self.extractive.answer(question, sources, language)
+            return
+        messages = self._messages(question, sources, language, history)
+        async for chunk in self.llm.astream(messages, max_tokens=self.max_output_tokens):
+            if chunk.text:
+                yield chunk.text
+            if chunk.usage:
+                answer.usage = Usage(
+                    prompt_tokens=chunk.usage.prompt_tokens,
+                    completion_tokens=chunk.usage.completion_tokens,
+                )
+
+    def _budget(self, question: str, language: Language) -> int:
+        """Prompt tokens left for sources and history once the fixed parts are counted."""
+        if self.llm is None:
+            return 10**9
+        return (
+            self.llm.context_window
+            - self.max_output_tokens
+            - estimate_tokens(prompts.SYSTEM[language].template)
+            - estimate_tokens(question)
+            - 64  # template text and message framing
+        )
+
+    def _source_block(self, marker: int, chunk: RetrievedChunk, language: Language) -> str:
+        page = prompts.PAGE[language].format(page=chunk.page) if chunk.page else ""
+        return prompts.SOURCE.format(
+            marker=marker, title=chunk.document_title, page=page, text=chunk.text
+        )
+
+    def _fit(self, question: str, chunks: list[RetrievedChunk], language: Language) -> list[RetrievedChunk]:
+        """The best chunks that fit the model's window, in rank order."""
+        budget = self._budget(question, language)
+        kept: list[RetrievedChunk] = []
+        for chunk in chunks:
+            budget -= estimate_tokens(self._source_block(len(kept) + 1, chunk, language))
+            if budget < 0:
+                break
+            kept.append(chunk)
+        return kept
+
+    def _messages(
+        self,
+        question: str,
+        sources: list[RetrievedChunk],
+        language: Language,
+        history: Sequence[ChatMessage],
+    ) -> list[ChatMessage]:
+        """System prompt, as much recent history as fits, then the sources and the question."""
+        blocks = [self._source_block(n, c, language) for n, c in enumerate(sources, start=1)]
+        budget = self._budget(question, language) - sum(estimate_tokens(b) for b in blocks)
+        kept_history: list[ChatMessage] = []
+        for message in reversed(history):
+            budget -= estimate_tokens(message.content)
+            if budget < 0:
+                break
+            kept_history.insert(0, message)
+        user = prompts.USER[language].format(sources="\n\n".join(blocks), question=question)
+        return [
+            ChatMessage(role="system", content=prompts.SYSTEM[language].format()),
+            *kept_history,
+            ChatMessage(role="user", content=user),
+        ]

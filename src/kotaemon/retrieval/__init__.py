@@ -1,0 +1,1 @@
+"""Dense, keyword (BM25) and hybrid retrieval."""

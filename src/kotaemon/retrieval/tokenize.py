@@ -1,0 +1,79 @@
+"""Keyword tokens for BM25: jieba words for Chinese, stemmed words for everything else.
+
+PostgreSQL has no Chinese parser, so tokens are made here, hashed to integer term ids and stored
+as a ``sparsevec`` (see ``bm25.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from hashlib import blake2b
+
+import rjieba
+import Stemmer
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[^\W_]+")
+_stemmer = Stemmer.Stemmer("english")
+
+#: Term ids are hashes in [0, TERM_SPACE); pgvector's sparsevec allows 1e9 dimensions.
+TERM_SPACE = 999_999_937
+
+ENGLISH_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves""".split()
+)
+
+CHINESE_STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 也 就 都 而 且 并 把 被 让 给 对 从 向 于 以 之 其 这 那 这个 那个 这些 那些
+    一个 一些 我 你 他 她 它 我们 你们 他们 吗 呢 吧 啊 呀 哦 么 着 过 得 地 等 等等""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, NFKC-normalised keyword tokens of ``text`` (stopwords dropped)."""
+    tokens: list[str] = []
+    for match in _WORD.finditer(unicodedata.normalize("NFKC", text).lower()):
+        word = match.group()
+        if _CJK_RUN.search(word):
+            tokens.extend(_mixed_tokens(word))
+        else:
+            tokens.extend(_latin_tokens(word))
+    return tokens
+
+
+def _mixed_tokens(word: str) -> list[str]:
+    out: list[str] = []
+    last = 0
+    for run in _CJK_RUN.finditer(word):
+        out.extend(_latin_tokens(word[last : run.start()]))
+        out.extend(t for t in rjieba.cut(run.group()) if t not in CHINESE_STOPWORDS)
+        last = run.end()
+    out.extend(_latin_tokens(word[last:]))
+    return out
+
+
+def _latin_tokens(word: str) -> list[str]:
+    if not word or word in ENGLISH_STOPWORDS:
+        return []
+    if word.isdigit() or len(word) == 1:
+        return [word] if word.isdigit() else []
+    return [_stem(word)]
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+@lru_cache(maxsize=500_000)
+def term_id(token: str) -> int:
+    """A stable integer id for a token (a hash; collisions are negligible in 1e9 ids)."""
+    return int.from_bytes(blake2b(token.encode(), digest_size=8).digest(), "big") % TERM_SPACE

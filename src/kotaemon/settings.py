@@ -1,0 +1,113 @@
+"""Every knob of kotaemon, read from ``KOTAEMON_*`` environment variables (and a ``.env`` file).
+
+Build one :class:`Settings` at start-up (``Settings()``), never at import time, and pass it down.
+Secrets are :class:`~kotaemon.core.secrets.Secret`: they print redacted and refuse to serialise.
+Every setting can also come from a mounted file: ``KOTAEMON_LLM_API_KEY_FILE=/run/secrets/key``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import platformdirs
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kotaemon.core.secrets import Secret
+
+EmbeddingBackend = Literal["bundled", "openai"]
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("kotaemon", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Configuration of one kotaemon process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KOTAEMON_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # --- storage -------------------------------------------------------------------------------
+    database_url: Secret | None = Field(
+        default=None,
+        description="PostgreSQL (with pgvector >= 0.8) URL; unset: an embedded server in data_dir.",
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    db_timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    # --- embeddings ----------------------------------------------------------------------------
+    embedding_backend: EmbeddingBackend = "bundled"
+    embedding_model: str = Field(
+        default="multilingual-e5-small",
+        description="Bundled: multilingual-e5-small. OpenAI-compatible: the server's model name.",
+    )
+    embedding_base_url: str | None = None
+    embedding_api_key: Secret | None = None
+    embedding_dim: Annotated[int, Field(ge=1, le=16000)] | None = Field(
+        default=None, description="Dimension of an OpenAI-compatible model (probed when unset)."
+    )
+    embedding_batch_size: Annotated[int, Field(ge=1, le=2048)] = 32
+    embedding_timeout: Annotated[float, Field(gt=0)] = 60.0
+
+    # --- ingestion -----------------------------------------------------------------------------
+    chunk_size: Annotated[int, Field(ge=32, le=8192)] = 320
+    chunk_overlap: Annotated[int, Field(ge=0, le=1024)] = 32
+    max_file_bytes: Annotated[int, Field(ge=1)] = 50 * 2**20
+
+    # --- retrieval -----------------------------------------------------------------------------
+    top_k: Annotated[int, Field(ge=1, le=100)] = 6
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
+    rrf_k: Annotated[int, Field(ge=1, le=1000)] = 5
+    dense_weight: Annotated[float, Field(ge=0)] = 1.0
+    keyword_weight: Annotated[float, Field(ge=0)] = 1.0
+    overfetch: Annotated[int, Field(ge=1, le=20)] = 4
+    min_relevance: Annotated[float, Field(ge=-1, le=1)] | None = Field(
+        default=None,
+        description="Top dense similarity below which an answer says nothing relevant was found "
+        "(default: the value calibrated for the embedding model).",
+    )
+
+    # --- LLM -----------------------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL; unset: the extractive answerer."
+    )
+    llm_api_key: Secret | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: Annotated[float, Field(gt=0)] = 60.0
+    llm_max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    llm_context_window: Annotated[int, Field(ge=512)] = 16384
+    llm_max_output_tokens: Annotated[int, Field(ge=16)] = 1024
+    llm_temperature: Annotated[float, Field(ge=0, le=2)] = 0.1
+
+    # --- logging -------------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, values: dict) -> dict:
+        """``KOTAEMON_X_FILE=/path`` sets ``x`` from the file (a mounted Kubernetes Secret)."""
+        for key, path in os.environ.items():
+            if key.startswith("KOTAEMON_") and key.endswith("_FILE"):
+                name = key.removeprefix("KOTAEMON_").removesuffix("_FILE").lower()
+                if name in cls.model_fields and name not in values:
+                    values[name] = Path(path).read_text(encoding="utf-8").strip()
+        return values
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"chunk_size ({self.chunk_size})"
+            )
+        if self.embedding_backend == "openai" and not self.embedding_base_url:
+            raise ValueError(
+                "KOTAEMON_EMBEDDING_BACKEND=openai needs KOTAEMON_EMBEDDING_BASE_URL "
+                "(e.g. http://localhost:8080/v1 for TEI)"
+            )
+        return self

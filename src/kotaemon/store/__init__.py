@@ -1,0 +1,1 @@
+"""PostgreSQL + pgvector: the one store of collections, documents, chunks and vectors."""

@@ -1,0 +1,534 @@
+"""The PostgreSQL + pgvector store: collections, documents, chunks, vectors and BM25 terms.
+
+Every read takes the collections a principal may see (``visible_collections``) and filters inside
+SQL; a chunk of a collection the caller cannot read is never loaded. Writes to one collection are
+serialised by a row lock, so a document's chunks, vectors and the BM25 statistics change together
+in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+import numpy as np
+import psycopg
+from pgvector import SparseVector, Vector
+from pgvector.psycopg import register_vector_async
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from kotaemon.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StoreError,
+)
+from kotaemon.core.principal import Principal
+from kotaemon.core.schema import Collection, DocumentInfo, RetrievedChunk
+from kotaemon.retrieval.tokenize import TERM_SPACE
+from kotaemon.store import migrate
+from kotaemon.store.queries import composed, query
+
+log = logging.getLogger(__name__)
+
+MIN_SERVER_VERSION = 150000  # PostgreSQL 15
+MIN_PGVECTOR = (0, 8, 0)  # iterative index scans keep filtered HNSW results complete
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """A chunk ready to store: text, position, vector and BM25 terms."""
+
+    text: str
+    ordinal: int
+    token_count: int
+    embedding: np.ndarray
+    term_tf: dict[int, int]
+    term_count: int
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    source: str
+    title: str
+    media_type: str
+    content_hash: str
+    size_bytes: int
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    document_id: str
+    status: str  # "added", "replaced" or "unchanged"
+    chunk_count: int
+
+
+class PostgresStore:
+    """Async access to the kotaemon schema over a connection pool.
+
+    Example::
+
+        store = PostgresStore(url)
+        await store.open()          # checks versions, applies migrations, opens the pool
+        cols = await store.collections(Principal.local())
+        await store.close()
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 30.0) -> None:
+        self._url = url
+        self._pool = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=timeout,
+            open=False,
+            configure=self._configure,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+        )
+        self._spaces: dict[str, tuple[int, int]] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Check the server, bring the schema up to date and open the pool.
+
+        :raises StoreError: if the server is unreachable or too old.
+        """
+        try:
+            await anyio.to_thread.run_sync(migrate.upgrade, self._url)
+            await self._pool.open(wait=True, timeout=self._pool.timeout)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StoreError(
+                f"cannot reach PostgreSQL ({exc}); check KOTAEMON_DATABASE_URL and that the "
+                "server runs"
+            ) from exc
+        await self._check_versions()
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @staticmethod
+    async def _configure(conn: psycopg.AsyncConnection) -> None:
+        await register_vector_async(conn)
+        # Iterative scans keep filtered HNSW searches from coming back short.
+        await conn.execute("SET hnsw.ef_search = 100")
+        await conn.execute("SET hnsw.iterative_scan = relaxed_order")
+
+    async def _check_versions(self) -> None:
+        async with self._connection() as conn:
+            row = await (await conn.execute(query("server_versions"))).fetchone()
+        assert row is not None
+        pgvector = tuple(int(p) for p in (row["pgvector_version"] or "0").split(".")[:3])
+        if row["server_version"] < MIN_SERVER_VERSION or pgvector < MIN_PGVECTOR:
+            raise StoreError(
+                f"kotaemon needs PostgreSQL >= 15 with pgvector >= 0.8.0; the server has "
+                f"{row['server_version']} with pgvector {row['pgvector_version']}",
+                code="store_version",
+            )
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise StoreError("no database connection free in time; retry shortly") from exc
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"database unavailable: {exc}") from exc
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        async with self._connection() as conn, conn.transaction():
+            yield conn
+
+    # --- embedding spaces --------------------------------------------------------------------
+
+    async def ensure_space(self, model: str, dim: int) -> int:
+        """The id of ``model``'s vector space, registered with its HNSW index on first use."""
+        if model in self._spaces:
+            space_id, known_dim = self._spaces[model]
+        else:
+            async with self._transaction() as conn:
+                await conn.execute(query("insert_space"), {"model": model, "dim": dim})
+                row = await (await conn.execute(query("find_space"), {"model": model})).fetchone()
+                assert row is not None
+                space_id, known_dim = row["id"], row["dim"]
+                index = f"chunks_embedding_space_{space_id}_idx"
+                await conn.execute(
+                    composed("create_space_index", index=index, dim=known_dim, space=space_id)
+                )
+            self._spaces[model] = (space_id, known_dim)
+        if known_dim != dim:
+            raise ConfigurationError(
+                f"embedding model {model} is registered with dimension {known_dim}, not {dim}"
+            )
+        return space_id
+
+    # --- collections -------------------------------------------------------------------------
+
+    async def create_collection(
+        self,
+        owner: Principal,
+        name: str,
+        *,
+        model: str,
+        dim: int,
+        description: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> Collection:
+        """Create a collection owned by ``owner`` whose chunks are embedded with ``model``.
+
+        :raises ConflictError: if the name is taken.
+        :raises InvalidInputError: if the name is not 1-64 letters, digits, ``_``, ``.``, ``-``.
+        """
+        space_id = await self.ensure_space(model, dim)
+        params = {
+            "name": name,
+            "description": description,
+            "owner_id": owner.user_id,
+            "space_id": space_id,
+            "metadata": Jsonb(metadata or {}),
+        }
+        try:
+            async with self._transaction() as conn:
+                await conn.execute(query("insert_collection"), params)
+        except psycopg.errors.UniqueViolation as exc:
+            raise ConflictError(
+                f"collection {name!r} already exists; pick another name", code="collection_exists"
+            ) from exc
+        except psycopg.errors.CheckViolation as exc:
+            raise InvalidInputError(
+                f"invalid collection name {name!r}: use 1-64 letters, digits, '_', '.' or '-', "
+                "starting with a letter or digit",
+                code="invalid_collection_name",
+            ) from exc
+        return await self.collection(owner, name)
+
+    async def collections(
+        self, principal: Principal, names: Sequence[str] | None = None, *, write: bool = False
+    ) -> list[Collection]:
+        """The collections ``principal`` may read (or write), optionally only those named."""
+        params = {
+            "names": list(names) if names is not None else None,
+            "is_admin": principal.is_admin,
+            "user_id": principal.user_id,
+            "groups": sorted(principal.groups),
+            "write": write,
+        }
+        async with self._connection() as conn:
+            rows = await (await conn.execute(query("visible_collections"), params)).fetchall()
+        return [
+            Collection(
+                id=str(r["id"]),
+                name=r["name"],
+                description=r["description"],
+                owner_id=r["owner_id"],
+                embedding_model=r["model"],
+                dim=r["dim"],
+                space_id=r["space_id"],
+                chunk_count=r["chunk_count"],
+                document_count=r["document_count"],
+            )
+            for r in rows
+        ]
+
+    async def collection(self, principal: Principal, name: str, *, write: bool = False) -> Collection:
+        """One collection by name. Unknown and invisible collections look the same.
+
+        :raises NotFoundError: if there is no such collection the principal may see.
+        """
+        found = await self.collections(principal, [name], write=write)
+        if not found:
+            raise NotFoundError(
+                f"collection {name!r} not found; list collections with `kotaemon collections`",
+                code="collection_not_found",
+            )
+        return found[0]
+
+    async def delete_collection(self, principal: Principal, name: str) -> None:
+        target = await self.collection(principal, name, write=True)
+        async with self._transaction() as conn:
+            await conn.execute(query("delete_collection"), {"collection_id": target.id})
+
+    async def grant(
+        self, collection: Collection, *, grantee_kind: str, grantee: str, permission: str
+    ) -> None:
+        """Let a user or group (``grantee_kind``) read or write ``collection``."""
+        if grantee_kind not in ("user", "group") or permission not in ("read", "write"):
+            raise InvalidInputError("grantee_kind is user or group; permission is read or write")
+        async with self._transaction() as conn:
+            await conn.execute(
+                query("grant_access"),
+                {
+                    "collection_id": collection.id,
+                    "grantee_kind": grantee_kind,
+                    "grantee": grantee,
+                    "permission": permission,
+                },
+            )
+
+    # --- documents ---------------------------------------------------------------------------
+
+    async def document_hash(self, collection: Collection, source: str) -> str | None:
+        """The content hash stored for ``source`` (None if it is not stored)."""
+        async with self._connection() as conn:
+            row = await (
+                await conn.execute(
+                    query("find_document"), {"collection_id": collection.id, "source": source}
+                )
+            ).fetchone()
+        return row["content_hash"] if row else None
+
+    async def write_document(
+        self,
+        collection: Collection,
+        document: DocumentRecord,
+        chunks: Sequence[ChunkRecord],
+        bm25_vector: Any,
+        *,
+        force: bool = False,
+    ) -> WriteResult:
+        """Store a document and its chunks, replacing an older version, in one transaction.
+
+        ``bm25_vector(chunk, avgdl)`` builds a chunk's BM25 vector once the collection's average
+        length is known. A concurrent writer of the same content makes this a no-op (unless
+        ``force``).
+        """
+        ids = {"collection_id": collection.id, "source": document.source}
+        async with self._transaction() as conn:
+            counts = await (await conn.execute(query("lock_collection"), ids)).fetchone()
+            if counts is None:
+                raise NotFoundError(f"collection {collection.name!r} was deleted meanwhile")
+            old = await (await conn.execute(query("find_document"), ids)).fetchone()
+            if old and old["content_hash"] == document.content_hash and not force:
+                return WriteResult(str(old["id"]), "unchanged", 0)
+            chunk_total, term_total = counts["chunk_count"], counts["term_count"]
+            if old:
+                released = await self._release(conn, collection.id, old["id"])
+                chunk_total, term_total = chunk_total - released[0], term_total - released[1]
+            document_id = await self._upsert_document(conn, collection, document, len(chunks))
+            new_terms = sum(c.term_count for c in chunks)
+            avgdl = (term_total + new_terms) / max(chunk_total + len(chunks), 1)
+            await self._insert_chunks(conn, collection, document_id, chunks, bm25_vector, avgdl)
+        return WriteResult(str(document_id), "replaced" if old else "added", len(chunks))
+
+    async def _release(
+        self, conn: psycopg.AsyncConnection, collection_id: str, document_id: Any
+    ) -> tuple[int, int]:
+        """Take a document's chunks out of the statistics and delete them."""
+        params = {"collection_id": collection_id, "document_id": document_id}
+        row = await (
+            await conn.execute(
+                "SELECT count(*) AS n, coalesce(sum(term_count), 0) AS t FROM chunks "
+                "WHERE document_id = %(document_id)s",
+                params,
+            )
+        ).fetchone()
+        assert row is not None
+        await conn.execute(query("release_document_terms"), params)
+        await conn.execute(query("release_document_counts"), params)
+        await conn.execute(query("delete_chunks"), params)
+        return int(row["n"]), int(row["t"])
+
+    async def _upsert_document(
+        self,
+        conn: psycopg.AsyncConnection,
+        collection: Collection,
+        document: DocumentRecord,
+        chunk_count: int,
+    ) -> Any:
+        row = await (
+            await conn.execute(
+                query("upsert_document"),
+                {
+                    "collection_id": collection.id,
+                    "source": document.source,
+                    "title": document.title,
+                    "media_type": document.media_type,
+                    "content_hash": document.content_hash,
+                    "size_bytes": document.size_bytes,
+                    "chunk_count": chunk_count,
+                    "metadata": Jsonb(document.metadata),
+                },
+            )
+        ).fetchone()
+        assert row is not None
+        return row["id"]
+
+    async def _insert_chunks(
+        self,
+        conn: psycopg.AsyncConnection,
+        collection: Collection,
+        document_id: Any,
+        chunks: Sequence[ChunkRecord],
+        bm25_vector: Any,
+        avgdl: float,
+    ) -> None:
+        metadata = Jsonb({})
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                query("insert_chunk"),
+                [
+                    {
+                        "document_id": document_id,
+                        "collection_id": collection.id,
+                        "ordinal": c.ordinal,
+                        "text": c.text,
+                        "page": c.page,
+                        "heading": c.heading,
+                        "token_count": c.token_count,
+                        "metadata": metadata,
+                        "space_id": collection.space_id,
+                        "embedding": Vector(c.embedding),
+                        "terms": sorted(c.term_tf),
+                        "term_count": c.term_count,
+                        "bm25": bm25_vector(c, avgdl),
+                    }
+                    for c in chunks
+                ],
+            )
+        df: dict[int, int] = {}
+        for c in chunks:
+            for term in c.term_tf:
+                df[term] = df.get(term, 0) + 1
+        terms = sorted(df)
+        await conn.execute(
+            query("add_terms"),
+            {"collection_id": collection.id, "terms": terms, "counts": [df[t] for t in terms]},
+        )
+        await conn.execute(
+            query("add_counts"),
+            {
+                "collection_id": collection.id,
+                "chunks": len(chunks),
+                "terms": sum(c.term_count for c in chunks),
+            },
+        )
+
+    async def delete_document(self, collection: Collection, source: str) -> None:
+        """Delete a document and its chunks.
+
+        :raises NotFoundError: if the collection has no such document.
+        """
+        ids = {"collection_id": collection.id, "source": source}
+        async with self._transaction() as conn:
+            await conn.execute(query("lock_collection"), ids)
+            row = await (await conn.execute(query("find_document"), ids)).fetchone()
+            if row is None:
+                raise NotFoundError(
+                    f"document {source!r} not found in collection {collection.name!r}",
+                    code="document_not_found",
+                )
+            await self._release(conn, collection.id, row["id"])
+            await conn.execute(query("delete_document"), {"document_id": row["id"]})
+
+    async def documents(self, collections: Sequence[Collection]) -> list[DocumentInfo]:
+        async with self._connection() as conn:
+            rows = await (
+                await conn.execute(
+                    query("list_documents"), {"collections": [c.id for c in collections]}
+                )
+            ).fetchall()
+        return [DocumentInfo(**{**r, "id": str(r["id"])}) for r in rows]
+
+    # --- embedding cache ---------------------------------------------------------------------
+
+    async def cached_embeddings(self, space_id: int, hashes: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        async with self._connection() as conn:
+            rows = await (
+                await conn.execute(
+                    query("cached_embeddings"), {"space_id": space_id, "hashes": list(hashes)}
+                )
+            ).fetchall()
+        return {bytes(r["content_hash"]): r["embedding"].to_numpy() for r in rows}
+
+    async def cache_embeddings(self, space_id: int, items: dict[bytes, np.ndarray]) -> None:
+        if not items:
+            return
+        async with self._connection() as conn, conn.cursor() as cur:
+            await cur.executemany(
+                query("cache_embedding"),
+                [
+                    {"space_id": space_id, "content_hash": h, "embedding": Vector(v)}
+                    for h, v in items.items()
+                ],
+            )
+
+    # --- search ------------------------------------------------------------------------------
+
+    async def dense_search(
+        self,
+        collections: Sequence[Collection],
+        vector: np.ndarray,
+        *,
+        limit: int,
+        metadata_filter: dict[str, Any] | None = None,
+    ) -> list[RetrievedChunk]:
+        """Chunks nearest to ``vector`` (cosine) in collections that share one embedding space."""
+        if not collections:
+            return []
+        space_id, dim = collections[0].space_id, collections[0].dim
+        statement = composed("dense_search", dim=dim, space=space_id)
+        params = {
+            "query": Vector(vector),
+            "collections": [c.id for c in collections],
+            "filter": Jsonb(metadata_filter or {}),
+            "limit": limit,
+        }
+        return await self._search(statement, params, "dense")
+
+    async def keyword_search(
+        self,
+        collections: Sequence[Collection],
+        terms: Sequence[int],
+        *,
+        limit: int,
+        metadata_filter: dict[str, Any] | None = None,
+    ) -> list[RetrievedChunk]:
+        """Chunks ranked by BM25 for the query's term ids."""
+        if not collections or not terms:
+            return []
+        statement = composed("keyword_search", term_space=TERM_SPACE)
+        params = {
+            "collections": [c.id for c in collections],
+            "terms": list(terms),
+            "filter": Jsonb(metadata_filter or {}),
+            "limit": limit,
+        }
+        return await self._search(statement, params, "keyword")
+
+    async def _search(self, statement: Any, params: dict[str, Any], kind: str) -> list[RetrievedChunk]:
+        async with self._connection() as conn:
+            rows = await (await conn.execute(statement, params)).fetchall()
+        score_field = "dense_score" if kind == "dense" else "keyword_score"
+        return [
+            RetrievedChunk(
+                chunk_id=str(r["id"]),
+                document_id=str(r["document_id"]),
+                collection=r["collection"],
+                document_title=r["title"],
+                source=r["source"],
+                text=r["text"],
+                page=r["page"],
+                heading=r["heading"],
+                metadata=r["metadata"],
+                score=float(r["score"]),
+                **{score_field: float(r["score"])},
+            )
+            for r in rows
+        ]
+
+
+def jsonable(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real embedded PostgreSQL (one per test session), a fresh database per test
+cloned from a migrated template, the bundled embedding model and a fake OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from kotaemon.core.secrets import Secret
+from kotaemon.embeddings.bundled import BundledE5Embedder
+from kotaemon.engine import Engine
+from kotaemon.settings import Settings
+from kotaemon.store import migrate
+from kotaemon.store.embedded import _with_database, start_embedded_postgres
+
+from .fakes.openai_server import FakeOpenAIServer
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE_BASE = ROOT / "examples" / "knowledge_base"
+TEMPLATE = "kotaemon_template"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The embedded server's URL for the ``postgres`` database, with a migrated template."""
+    url = start_embedded_postgres(tmp_path_factory.mktemp("pg"), database=TEMPLATE)
+    migrate.upgrade(url)
+    return _with_database(url, "postgres")
+
+
+@pytest.fixture
+def database_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, migrated database for one test (dropped afterwards)."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(TEMPLATE)
+            )
+        )
+    yield _with_database(postgres_admin_url, name)
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> BundledE5Embedder:
+    return BundledE5Embedder()
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=Secret(database_url),
+        data_dir=tmp_path,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
+    """An open engine on a fresh database, with the extractive answerer."""
+    async with Engine(make_settings(database_url, tmp_path)) as opened:
+        yield opened

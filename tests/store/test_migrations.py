@@ -1,0 +1,47 @@
+"""Migrations produce exactly the declared schema, and run safely more than once."""
+
+import psycopg
+import pytest
+
+from kotaemon.store import migrate
+
+EXPECTED_TABLES = {
+    "alembic_version",
+    "chunks",
+    "collection_access",
+    "collections",
+    "documents",
+    "embedding_cache",
+    "embedding_spaces",
+    "term_stats",
+}
+
+
+def test_schema_is_at_head_with_the_declared_tables(database_url: str) -> None:
+    assert migrate.current_revision(database_url) == migrate.head_revision()
+    with psycopg.connect(database_url) as conn:
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        }
+        columns = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'chunks'"
+            ).fetchall()
+        }
+    assert tables == EXPECTED_TABLES
+    assert {"embedding", "bm25", "terms", "space_id", "collection_id", "page"} <= columns
+
+
+def test_upgrade_is_idempotent(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    migrate.upgrade(database_url)
+    assert migrate.current_revision(database_url) == migrate.head_revision()
+
+
+def test_non_postgres_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="postgresql://"):
+        migrate.upgrade("mysql://localhost/db")

@@ -1,0 +1,59 @@
+"""The store against a real PostgreSQL: collections, permissions, versions and errors."""
+
+import pytest
+
+from kotaemon.core.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
+from kotaemon.core.principal import Principal
+from kotaemon.engine import Engine
+from kotaemon.store.postgres import PostgresStore
+
+pytestmark = pytest.mark.anyio
+
+ALICE = Principal(user_id="alice", groups=frozenset({"support"}))
+BOB = Principal(user_id="bob", groups=frozenset({"sales"}))
+
+
+async def test_collection_records_owner_and_embedding_model(engine: Engine) -> None:
+    assert engine.store is not None
+    created = await engine.store.create_collection(ALICE, "policies", model="m:test", dim=4)
+    assert created.owner_id == "alice"
+    assert (created.embedding_model, created.dim) == ("m:test", 4)
+    with pytest.raises(ConflictError, match="already exists"):
+        await engine.store.create_collection(BOB, "policies", model="m:test", dim=4)
+
+
+async def test_others_cannot_see_a_collection_until_granted(engine: Engine) -> None:
+    store = engine.store
+    assert store is not None
+    col = await store.create_collection(ALICE, "private", model="m:test", dim=4)
+    assert [c.name for c in await store.collections(BOB)] == []
+    with pytest.raises(NotFoundError):
+        await store.collection(BOB, "private")
+    await store.grant(col, grantee_kind="group", grantee="sales", permission="read")
+    assert [c.name for c in await store.collections(BOB)] == ["private"]
+    with pytest.raises(NotFoundError):  # read access does not allow writing
+        await store.collection(BOB, "private", write=True)
+    with pytest.raises(NotFoundError):
+        await store.delete_collection(BOB, "private")
+    admin = Principal(user_id="root", is_admin=True)
+    assert [c.name for c in await store.collections(admin)] == ["private"]
+
+
+@pytest.mark.parametrize("name", ["", "-x", "a b", "x" * 65, "'; DROP TABLE chunks; --"])
+async def test_invalid_collection_names_are_refused(engine: Engine, name: str) -> None:
+    assert engine.store is not None
+    with pytest.raises(InvalidInputError, match="invalid collection name"):
+        await engine.store.create_collection(ALICE, name, model="m:test", dim=4)
+
+
+async def test_a_model_keeps_its_dimension(engine: Engine) -> None:
+    assert engine.store is not None
+    await engine.store.ensure_space("m:dim", 4)
+    with pytest.raises(Exception, match="dimension 4"):
+        await engine.store.ensure_space("m:dim", 8)
+
+
+async def test_unreachable_server_is_a_clear_error(tmp_path) -> None:
+    store = PostgresStore(f"postgresql://nobody@/nodb?host={tmp_path}", timeout=2)
+    with pytest.raises(StoreError, match="KOTAEMON_DATABASE_URL"):
+        await store.open()

@@ -1,0 +1,63 @@
+"""The ``kotaemon`` command in a real subprocess: answer on stdout, logs on stderr, clear errors."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import KNOWLEDGE_BASE
+
+KOTAEMON = [sys.executable, "-m", "kotaemon"]
+
+
+def run(args: list[str], database_url: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("KOTAEMON_")
+    } | {"KOTAEMON_DATABASE_URL": database_url, "KOTAEMON_DATA_DIR": str(tmp_path), **env}
+    return subprocess.run(
+        KOTAEMON + args, capture_output=True, text=True, env=environment, timeout=300, check=False
+    )
+
+
+def test_ingest_ask_search(database_url: str, tmp_path: Path) -> None:
+    ingested = run(["ingest", str(KNOWLEDGE_BASE), "-c", "bank"], database_url, tmp_path)
+    assert ingested.returncode == 0, ingested.stderr
+    assert "8 added" in ingested.stderr and ingested.stdout == ""
+
+    again = run(["ingest", str(KNOWLEDGE_BASE), "-c", "bank"], database_url, tmp_path)
+    assert "8 unchanged" in again.stderr
+
+    asked = run(["ask", "信用卡还款的宽限期是几天？"], database_url, tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.startswith("（未配置大语言模型")
+    assert "Sources:" in asked.stdout and "[1]" in asked.stdout
+    assert "INFO" not in asked.stdout
+
+    found = run(["search", "late payment fee", "-k", "2"], database_url, tmp_path)
+    assert found.returncode == 0 and "fees" in found.stdout.lower()
+
+    listed = run(["collections"], database_url, tmp_path)
+    assert "bank" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "/no/such/folder"], "no such file or folder"),
+        (["ask", "  "], "question is empty"),
+        (["ask", "fees?", "-c", "missing"], "collection 'missing' not found"),
+        (["search", "fees", "--mode", "fuzzy"], "--mode must be"),
+    ],
+)
+def test_mistakes_get_clear_messages(database_url: str, tmp_path: Path, args: list[str], message: str) -> None:
+    result = run(args, database_url, tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_configuration_is_named(database_url: str, tmp_path: Path) -> None:
+    result = run(["collections"], database_url, tmp_path, KOTAEMON_TOP_K="lots")
+    assert result.returncode == 2 and "KOTAEMON_TOP_K" in result.stderr
