@@ -90,30 +90,71 @@ async def main(args: argparse.Namespace) -> None:
     embedder = BundledE5Embedder()
     rng = random.Random(13)
     sets = [
-        await measure(embedder, "squad2-dev (en)", EVALDATA / "squad2-dev-subset" / "dev-v2.0.json", args.questions, rng),
-        await measure(embedder, "cmrc2018-dev (zh)", EVALDATA / "cmrc2018" / "cmrc2018_dev.json", args.questions, rng),
+        await measure(
+            embedder,
+            "squad2-dev (en)",
+            EVALDATA / "squad2-dev-subset" / "dev-v2.0.json",
+            args.questions,
+            rng,
+        ),
+        await measure(
+            embedder,
+            "cmrc2018-dev (zh)",
+            EVALDATA / "cmrc2018" / "cmrc2018_dev.json",
+            args.questions,
+            rng,
+        ),
     ]
     positive = np.concatenate([s["positive"] for s in sets])
     negative = np.concatenate([s["negative"] for s in sets])
     overall, tpr, fpr = best_threshold(positive, negative)
-    table = Table("set", "questions", "best cut", "kept (TPR)", "wrongly kept (FPR)", f"at {overall:.3f}: TPR / FPR", "unanswerable flagged")
+    table = Table(
+        "set",
+        "questions",
+        "best cut",
+        "kept (TPR)",
+        "wrongly kept (FPR)",
+        f"at {overall:.3f}: TPR / FPR",
+        "unanswerable flagged",
+    )
     rows = []
     for s in sets:
         cut, t, f = best_threshold(s["positive"], s["negative"])
         at_t = (s["positive"] >= overall).mean()
         at_f = (s["negative"] >= overall).mean()
         flagged = float((s["unanswerable"] < overall).mean()) if "unanswerable" in s else None
-        rows.append({"set": s["set"], "questions": s["questions"], "best_cut": cut, "tpr": t, "fpr": f,
-                     "tpr_at_overall": float(at_t), "fpr_at_overall": float(at_f), "unanswerable_flagged": flagged})
-        table.add_row(s["set"], str(s["questions"]), f"{cut:.3f}", f"{t:.3f}", f"{f:.3f}",
-                      f"{at_t:.3f} / {at_f:.3f}", "–" if flagged is None else f"{flagged:.3f}")
+        rows.append(
+            {
+                "set": s["set"],
+                "questions": s["questions"],
+                "best_cut": cut,
+                "tpr": t,
+                "fpr": f,
+                "tpr_at_overall": float(at_t),
+                "fpr_at_overall": float(at_f),
+                "unanswerable_flagged": flagged,
+            }
+        )
+        table.add_row(
+            s["set"],
+            str(s["questions"]),
+            f"{cut:.3f}",
+            f"{t:.3f}",
+            f"{f:.3f}",
+            f"{at_t:.3f} / {at_f:.3f}",
+            "–" if flagged is None else f"{flagged:.3f}",
+        )
     table.add_row("both", str(len(positive)), f"{overall:.3f}", f"{tpr:.3f}", f"{fpr:.3f}", "", "")
     Console().print(table)
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"model": embedder.model, "threshold": overall, "sets": rows}, indent=2))
+    RESULTS.write_text(
+        json.dumps({"model": embedder.model, "threshold": overall, "sets": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--questions", type=int, default=400, help="answerable questions per set")
     anyio.run(main, parser.parse_args())

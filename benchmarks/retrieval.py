@@ -89,7 +89,9 @@ async def run_queries(
     retriever = engine.retriever
     run: dict[str, dict[str, float]] = {}
     for qid in qrels:
-        result = await retriever.arun(queries[qid], collections=[collection.name], top_k=30, mode=mode)
+        result = await retriever.arun(
+            queries[qid], collections=[collection.name], top_k=30, mode=mode
+        )
         ranking: dict[str, float] = {}
         for rank, chunk in enumerate(result.chunks):
             doc_id = Path(chunk.source).stem
@@ -141,8 +143,13 @@ async def main(args: argparse.Namespace) -> None:
     table = Table("dataset", "split", "mode", "queries", "nDCG@10", "recall@10", "ms/query")
     for r in rows:
         table.add_row(
-            r["dataset"], r["split"], r["mode"], str(r["queries"]),
-            f"{r['ndcg@10']:.3f}", f"{r['recall@10']:.3f}", f"{r['ms_per_query']:.1f}",
+            r["dataset"],
+            r["split"],
+            r["mode"],
+            str(r["queries"]),
+            f"{r['ndcg@10']:.3f}",
+            f"{r['recall@10']:.3f}",
+            f"{r['ms_per_query']:.1f}",
         )
     Console().print(table)
     RESULTS.parent.mkdir(exist_ok=True)
@@ -150,13 +157,17 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dataset", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--split", default="test", choices=["test", "train"], help="SciFact split")
     parser.add_argument("--modes", nargs="+", default=["dense", "keyword", "hybrid"])
     parser.add_argument("--rrf-k", type=int, default=Settings.model_fields["rrf_k"].default)
     parser.add_argument("--overfetch", type=int, default=Settings.model_fields["overfetch"].default)
-    parser.add_argument("--limit", type=int, default=0, help="only the first N queries (smoke runs)")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="only the first N queries (smoke runs)"
+    )
     return parser.parse_args()
 
 

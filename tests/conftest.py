@@ -4,6 +4,7 @@ cloned from a migrated template, the bundled embedding model and a fake OpenAI-c
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,9 +33,15 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The embedded server's URL for the ``postgres`` database, with a migrated template."""
-    url = start_embedded_postgres(tmp_path_factory.mktemp("pg"), database=TEMPLATE)
+def postgres_admin_url() -> str:
+    """The embedded server's URL for the ``postgres`` database, with a migrated template.
+
+    Its data lives outside pytest's temporary folders (which pytest prunes, and keeps private to
+    root, while the server runs as its own user) and is deleted at exit.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="kotaemon-test-"))
+    data_dir.chmod(0o755)
+    url = start_embedded_postgres(data_dir, database=TEMPLATE, delete_on_exit=True)
     migrate.upgrade(url)
     return _with_database(url, "postgres")
 

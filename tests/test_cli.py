@@ -12,10 +12,14 @@ from .conftest import KNOWLEDGE_BASE
 KOTAEMON = [sys.executable, "-m", "kotaemon"]
 
 
-def run(args: list[str], database_url: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("KOTAEMON_")
-    } | {"KOTAEMON_DATABASE_URL": database_url, "KOTAEMON_DATA_DIR": str(tmp_path), **env}
+def run(
+    args: list[str], database_url: str, tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KOTAEMON_")} | {
+        "KOTAEMON_DATABASE_URL": database_url,
+        "KOTAEMON_DATA_DIR": str(tmp_path),
+        **env,
+    }
     return subprocess.run(
         KOTAEMON + args, capture_output=True, text=True, env=environment, timeout=300, check=False
     )
@@ -51,7 +55,9 @@ def test_ingest_ask_search(database_url: str, tmp_path: Path) -> None:
         (["search", "fees", "--mode", "fuzzy"], "--mode must be"),
     ],
 )
-def test_mistakes_get_clear_messages(database_url: str, tmp_path: Path, args: list[str], message: str) -> None:
+def test_mistakes_get_clear_messages(
+    database_url: str, tmp_path: Path, args: list[str], message: str
+) -> None:
     result = run(args, database_url, tmp_path)
     assert result.returncode != 0
     assert message in result.stderr

@@ -9,6 +9,7 @@ from kotaemon import (
     RAGPipeline,  # noqa: F401 - imported by the seed's example
     VectorDBRetriever,
 )
+from kotaemon.core.sync import run_sync
 from kotaemon.engine import Engine
 from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
 
@@ -39,12 +40,10 @@ def test_seed_example_runs_verbatim(
     database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServer
 ) -> None:
     engine = Engine(make_settings(database_url, tmp_path)).start()
+    llm = OpenAICompatibleLLM(base_url=fake_llm.base_url, model="fake-model", max_retries=0)
     try:
-        from kotaemon.core.sync import run_sync
-
         collection = run_sync(lambda: engine.ensure_collection("bank"))
         run_sync(lambda: engine.ingest.arun(KNOWLEDGE_BASE / "zh", collection))
-        llm = OpenAICompatibleLLM(base_url=fake_llm.base_url, model="fake-model", max_retries=0)
         fake_llm.reply("宽限期为3天。")
 
         generator = CustomAnswerGenerator(llm=llm, retriever=engine.retriever)
@@ -54,4 +53,5 @@ def test_seed_example_runs_verbatim(
         assert prompt.startswith("基于以下信息回答问题：\n")
         assert "宽限期" in prompt and prompt.endswith("问题：信用卡还款的宽限期是几天？")
     finally:
+        run_sync(llm.close)
         engine.stop()

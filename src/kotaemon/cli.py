@@ -103,8 +103,12 @@ def ingest(
         if r.status == "failed":
             err.print(f"[red]failed[/]    {name}: {r.error} [dim]({r.error_code})[/]")
         else:
-            err.print(f"{r.status:<10}{name} ({r.chunks} chunks)" if r.chunks else f"{r.status:<10}{name}")
-    counts = {s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "failed")}
+            err.print(
+                f"{r.status:<10}{name} ({r.chunks} chunks)" if r.chunks else f"{r.status:<10}{name}"
+            )
+    counts = {
+        s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "failed")
+    }
     err.print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" — collection {collection!r}")
     if counts["failed"]:
         raise typer.Exit(1)
@@ -114,7 +118,10 @@ def ingest(
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
     collection: Annotated[
-        list[str] | None, typer.Option("--collection", "-c", help="Collections to search (repeatable); default: all.")
+        list[str] | None,
+        typer.Option(
+            "--collection", "-c", help="Collections to search (repeatable); default: all."
+        ),
     ] = None,
 ) -> None:
     """Answer a question from the knowledge base, streaming, then list the sources."""
@@ -145,7 +152,10 @@ def ask(
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     collection: Annotated[
-        list[str] | None, typer.Option("--collection", "-c", help="Collections to search (repeatable); default: all.")
+        list[str] | None,
+        typer.Option(
+            "--collection", "-c", help="Collections to search (repeatable); default: all."
+        ),
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 6,
     mode: Annotated[str, typer.Option(help="hybrid, dense or keyword.")] = "hybrid",
@@ -162,7 +172,9 @@ def search(
         table = Table("#", "score", "document", "page", "text", show_lines=True)
         for i, chunk in enumerate(result.chunks, start=1):
             text = chunk.text if len(chunk.text) <= 300 else chunk.text[:299] + "…"
-            table.add_row(str(i), f"{chunk.score:.4f}", chunk.document_title, str(chunk.page or ""), text)
+            table.add_row(
+                str(i), f"{chunk.score:.4f}", chunk.document_title, str(chunk.page or ""), text
+            )
         out.print(table)
 
     _run(job)
@@ -178,7 +190,9 @@ def collections() -> None:
 
         table = Table("name", "documents", "chunks", "embedding model", "owner")
         for c in await engine.store.collections(Principal.local()):
-            table.add_row(c.name, str(c.document_count), str(c.chunk_count), c.embedding_model, c.owner_id)
+            table.add_row(
+                c.name, str(c.document_count), str(c.chunk_count), c.embedding_model, c.owner_id
+            )
         out.print(table)
 
     _run(job)

@@ -79,7 +79,9 @@ class Engine:
 
     async def open(self) -> Engine:
         url = await self._database_url()
-        self.store = PostgresStore(url, pool_size=self.settings.db_pool_size, timeout=self.settings.db_timeout)
+        self.store = PostgresStore(
+            url, pool_size=self.settings.db_pool_size, timeout=self.settings.db_timeout
+        )
         await self.store.open()
         await self.embedder.open()
         if self.llm is None:
@@ -111,7 +113,10 @@ class Engine:
         return await self.open()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.close()
 

@@ -58,7 +58,9 @@ async def test_batch_failure_reaches_every_waiter() -> None:
 
 async def test_openai_compatible_embedder_probes_dimension(fake_llm: FakeOpenAIServer) -> None:
     fake_llm.embedding_dim = 16
-    embedder = OpenAICompatibleEmbedder(base_url=fake_llm.base_url, model="fake-embed", max_retries=0)
+    embedder = OpenAICompatibleEmbedder(
+        base_url=fake_llm.base_url, model="fake-embed", max_retries=0
+    )
     await embedder.open()
     assert embedder.dim == 16 and embedder.model == "openai:fake-embed"
     vectors = await embedder.embed_documents(["a b", "a b", "c d"])

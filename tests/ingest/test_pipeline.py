@@ -14,8 +14,8 @@ pytestmark = pytest.mark.anyio
 async def chunk_rows(url: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(
-            "SELECT d.source, c.ordinal, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
-            "ORDER BY 1, 2"
+            "SELECT d.source, c.ordinal, c.text FROM chunks c "
+            "JOIN documents d ON d.id = c.document_id ORDER BY 1, 2"
         ).fetchall()
 
 
@@ -54,7 +54,9 @@ async def test_sample_knowledge_base_ingests(engine: Engine, database_url: str) 
     assert {r.status for r in await engine.ingest.arun(KNOWLEDGE_BASE, collection)} == {"unchanged"}
 
 
-async def test_changed_file_replaces_its_chunks(engine: Engine, database_url: str, tmp_path) -> None:
+async def test_changed_file_replaces_its_chunks(
+    engine: Engine, database_url: str, tmp_path
+) -> None:
     collection = await engine.ensure_collection("notes")
     doc = tmp_path / "policy.md"
     doc.write_text("# Policy\n\nThe grace period is three days.\n\nLate fees apply after that.")
@@ -74,7 +76,9 @@ async def test_bad_files_fail_alone(engine: Engine, tmp_path) -> None:
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n garbage without objects")
     (tmp_path / "tool.exe").write_bytes(b"MZ\x90\x00\x03\x00\x00\x00" * 64)
     (tmp_path / "empty.md").write_text("")
-    results = {r.source.rsplit("/", 1)[1]: r for r in await engine.ingest.arun(tmp_path, collection)}
+    results = {
+        r.source.rsplit("/", 1)[1]: r for r in await engine.ingest.arun(tmp_path, collection)
+    }
     assert results["good.txt"].status == "added"
     for name in ("broken.pdf", "tool.exe", "empty.md"):
         assert results[name].status == "failed", name
@@ -87,7 +91,9 @@ async def test_concurrent_ingest_of_one_document_stores_one_copy(
 ) -> None:
     collection = await engine.ensure_collection("race")
     doc = tmp_path / "race.md"
-    doc.write_text("# Race\n\n" + "\n\n".join(f"Paragraph {i} about repayments." for i in range(20)))
+    doc.write_text(
+        "# Race\n\n" + "\n\n".join(f"Paragraph {i} about repayments." for i in range(20))
+    )
     statuses: list[str] = []
 
     async def ingest() -> None:
@@ -102,7 +108,9 @@ async def test_concurrent_ingest_of_one_document_stores_one_copy(
     await stats_are_consistent(database_url)
 
 
-async def test_delete_document_removes_chunks_and_stats(engine: Engine, database_url: str, tmp_path) -> None:
+async def test_delete_document_removes_chunks_and_stats(
+    engine: Engine, database_url: str, tmp_path
+) -> None:
     assert engine.store is not None
     collection = await engine.ensure_collection("del")
     doc = tmp_path / "a.txt"

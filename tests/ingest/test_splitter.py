@@ -1,9 +1,11 @@
 """Chunking: headings, pages, paragraphs, Chinese sentences, token budgets, overlap."""
 
+import itertools
+
 import pytest
+from kotaemon.ingest.loaders import Block
 
 from kotaemon.embeddings.base import estimate_tokens
-from kotaemon.ingest.loaders import Block
 from kotaemon.ingest.splitter import Splitter
 
 
@@ -53,7 +55,7 @@ def test_overlap_repeats_trailing_sentences() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(12))
     drafts = split([para(text)], size=30, overlap=10)
     assert len(drafts) > 2
-    for first, second in zip(drafts, drafts[1:], strict=False):
+    for first, second in itertools.pairwise(drafts):
         assert second.text.split(".")[0] in first.text
 
 

@@ -22,5 +22,5 @@ def test_plain_brackets_pass_through() -> None:
 
 
 def test_chinese_list_separator() -> None:
-    text, used = clean_markers("宽限期为3天[1、2]。", source_count=2)
+    text, _ = clean_markers("宽限期为3天[1、2]。", source_count=2)
     assert text == "宽限期为3天[1][2]。"

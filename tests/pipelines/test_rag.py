@@ -20,7 +20,11 @@ async def collect(stream) -> list:
 @pytest.fixture
 async def llm_engine(database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServer):
     settings = make_settings(
-        database_url, tmp_path, llm_base_url=fake_llm.base_url, llm_model="fake-model", llm_max_retries=0
+        database_url,
+        tmp_path,
+        llm_base_url=fake_llm.base_url,
+        llm_model="fake-model",
+        llm_max_retries=0,
     )
     async with Engine(settings) as engine:
         collection = await engine.ensure_collection("bank")
@@ -28,7 +32,9 @@ async def llm_engine(database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServ
         yield engine
 
 
-async def test_events_come_in_contract_order_with_citations(llm_engine: Engine, fake_llm: FakeOpenAIServer) -> None:
+async def test_events_come_in_contract_order_with_citations(
+    llm_engine: Engine, fake_llm: FakeOpenAIServer
+) -> None:
     fake_llm.reply("宽限期为3天[1]，逾期满30天报送征信[2]，另见[9]。")
     events = await collect(llm_engine.rag.astream("信用卡宽限期是几天？"))
     kinds = [e.type for e in events]
@@ -51,14 +57,18 @@ async def test_events_come_in_contract_order_with_citations(llm_engine: Engine, 
     assert "[1]" in user and sources[0].text in user
 
 
-async def test_english_question_gets_english_template(llm_engine: Engine, fake_llm: FakeOpenAIServer) -> None:
+async def test_english_question_gets_english_template(
+    llm_engine: Engine, fake_llm: FakeOpenAIServer
+) -> None:
     fake_llm.reply("The late fee is 5% of the unpaid minimum [1].")
     answer = await llm_engine.rag.arun("What is the late payment fee?")
     assert answer.language == "en" and answer.citations
     assert "Answer in English" in fake_llm.chat_requests[-1]["json"]["messages"][0]["content"]
 
 
-async def test_llm_failure_mid_answer_is_an_error_event(llm_engine: Engine, fake_llm: FakeOpenAIServer) -> None:
+async def test_llm_failure_mid_answer_is_an_error_event(
+    llm_engine: Engine, fake_llm: FakeOpenAIServer
+) -> None:
     fake_llm.reply(status=500)
     events = await collect(llm_engine.rag.astream("What is the late payment fee?"))
     assert isinstance(events[0], SourcesEvent)

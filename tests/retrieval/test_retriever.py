@@ -27,10 +27,14 @@ async def bank(engine: Engine):
         ("What should I do if my card is lost?", "en/customer_service.html"),
     ],
 )
-async def test_finds_the_right_document(engine: Engine, bank, mode: str, question: str, expected_file: str) -> None:
+async def test_finds_the_right_document(
+    engine: Engine, bank, mode: str, question: str, expected_file: str
+) -> None:
     result = await engine.retriever.arun(question, mode=mode, top_k=3)
     assert result.chunks
-    assert any(c.source.endswith(expected_file) for c in result.chunks), [c.source for c in result.chunks]
+    assert any(c.source.endswith(expected_file) for c in result.chunks), [
+        c.source for c in result.chunks
+    ]
     scores = [c.score for c in result.chunks]
     assert scores == sorted(scores, reverse=True)
 

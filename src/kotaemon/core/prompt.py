@@ -9,7 +9,7 @@ from kotaemon.core.errors import InvalidInputError
 
 
 class PromptTemplate:
-    """A text with ``{name}`` fields, filled by :meth:`format`. ``{{`` and ``}}`` are literal braces.
+    """A text with ``{name}`` fields, filled by :meth:`format`; ``{{`` and ``}}`` are braces.
 
     Example::
 

@@ -1,4 +1,4 @@
-"""Embedding models behind one interface: the bundled offline model and OpenAI-compatible servers."""
+"""Embedding models behind one interface: the bundled offline model, OpenAI-compatible servers."""
 
 from kotaemon.embeddings.base import Embedder
 

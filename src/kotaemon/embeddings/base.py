@@ -50,7 +50,7 @@ class Embedder(ABC):
 
 
 def estimate_tokens(text: str) -> int:
-    """About one token per CJK character and per four other characters (for budgets and chunking)."""
+    """About one token per CJK character and per four other characters (budgets, chunking)."""
     cjk = len(_CJK.findall(text))
     return cjk + (len(text) - cjk + 3) // 4
 

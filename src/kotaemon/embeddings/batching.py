@@ -24,15 +24,16 @@ class QueryBatcher:
         self._pending: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, list[tuple[str, asyncio.Future[np.ndarray]]]
         ] = weakref.WeakKeyDictionary()
-        self._running: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+        self._drainers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def embed(self, text: str) -> np.ndarray:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[np.ndarray] = loop.create_future()
         self._pending.setdefault(loop, []).append((text, future))
-        if loop not in self._running:
-            self._running.add(loop)
-            loop.create_task(self._drain(loop))
+        if loop not in self._drainers:
+            self._drainers[loop] = loop.create_task(self._drain(loop))
         return await future
 
     async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -43,7 +44,7 @@ class QueryBatcher:
                 del pending[: self._max_batch]
                 await self._run_batch(batch)
         finally:
-            self._running.discard(loop)
+            self._drainers.pop(loop, None)
 
     async def _run_batch(self, batch: list[tuple[str, asyncio.Future[np.ndarray]]]) -> None:
         try:

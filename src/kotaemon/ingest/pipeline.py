@@ -28,7 +28,7 @@ from kotaemon.embeddings.base import Embedder
 from kotaemon.ingest.loaders import load_bytes
 from kotaemon.ingest.splitter import ChunkDraft, Splitter
 from kotaemon.retrieval.bm25 import KeywordTerms
-from kotaemon.store.postgres import ChunkRecord, DocumentRecord, PostgresStore
+from kotaemon.store.base import ChunkRecord, DocumentRecord, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class IngestPipeline(BaseComponent):
 
     def __init__(
         self,
-        store: PostgresStore,
+        store: VectorStore,
         embedder: Embedder,
         *,
         chunk_size: int = 320,
@@ -96,7 +96,9 @@ class IngestPipeline(BaseComponent):
                 on_file(result)
         return results
 
-    async def ingest_file(self, path: Path, collection: Collection, *, force: bool = False) -> FileResult:
+    async def ingest_file(
+        self, path: Path, collection: Collection, *, force: bool = False
+    ) -> FileResult:
         """Ingest one file; failures come back as a ``failed`` result, never as an exception."""
         source = str(path.resolve())
         try:
@@ -111,7 +113,9 @@ class IngestPipeline(BaseComponent):
             log.warning("file not ingested", extra={"source": source, "code": exc.code})
             return FileResult(source, "failed", error_code=exc.code, error=exc.message)
         except OSError as exc:
-            return FileResult(source, "failed", error_code="unreadable_file", error=f"{path}: {exc}")
+            return FileResult(
+                source, "failed", error_code="unreadable_file", error=f"{path}: {exc}"
+            )
 
     async def ingest_bytes(
         self,
@@ -189,7 +193,7 @@ class IngestPipeline(BaseComponent):
         return [cached[h] for h in hashes]
 
 
-def _bm25_vector(chunk: ChunkRecord, avgdl: float):  # noqa: ANN202 - a pgvector SparseVector
+def _bm25_vector(chunk: ChunkRecord, avgdl: float):
     return KeywordTerms(chunk.term_tf, chunk.term_count).bm25_vector(avgdl)
 
 
@@ -206,6 +210,5 @@ def discover(path: Path) -> list[Path]:
     return sorted(
         p
         for p in path.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )

@@ -145,4 +145,6 @@ class Splitter:
         if not text:
             return []
         heading = " > ".join(h for _, h in headings) or None
-        return [ChunkDraft(text=text, token_count=current.tokens, page=current.page, heading=heading)]
+        return [
+            ChunkDraft(text=text, token_count=current.tokens, page=current.page, heading=heading)
+        ]

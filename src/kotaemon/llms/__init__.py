@@ -1,1 +1,1 @@
-"""Language models behind one interface: OpenAI-compatible servers and the offline extractive answerer."""
+"""Language models: OpenAI-compatible servers, and the offline extractive answerer."""

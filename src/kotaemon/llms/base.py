@@ -44,7 +44,7 @@ class LLMResponse(BaseModel):
 
 
 class LLMChunk(BaseModel):
-    """A piece of a streamed generation; the last one carries tool calls, usage and finish reason."""
+    """A piece of a streamed generation; the last carries tool calls, usage and finish reason."""
 
     text: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)

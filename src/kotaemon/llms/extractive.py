@@ -60,7 +60,9 @@ class ExtractiveAnswerer:
         lines += [f"{sentence} [{marker}]" for sentence, marker in chosen]
         return "\n".join(lines)
 
-    async def _choose(self, question: str, sources: Sequence[RetrievedChunk]) -> list[tuple[str, int]]:
+    async def _choose(
+        self, question: str, sources: Sequence[RetrievedChunk]
+    ) -> list[tuple[str, int]]:
         candidates = [
             (sentence, marker)
             for marker, chunk in enumerate(sources, start=1)

@@ -63,7 +63,11 @@ class OpenAICompatibleLLM(LLMInterface):
         await self._client.close()
 
     def _request(
-        self, prompt: Prompt, tools: Sequence[ToolSpec], max_tokens: int | None, temperature: float | None
+        self,
+        prompt: Prompt,
+        tools: Sequence[ToolSpec],
+        max_tokens: int | None,
+        temperature: float | None,
     ) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,
@@ -75,7 +79,11 @@ class OpenAICompatibleLLM(LLMInterface):
             request["tools"] = [
                 {
                     "type": "function",
-                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
                 }
                 for t in tools
             ]
@@ -100,7 +108,9 @@ class OpenAICompatibleLLM(LLMInterface):
         return LLMResponse(
             text=choice.message.content or "",
             tool_calls=[
-                ToolCall(id=c.id, name=c.function.name, arguments=_parse_arguments(c.function.arguments))
+                ToolCall(
+                    id=c.id, name=c.function.name, arguments=_parse_arguments(c.function.arguments)
+                )
                 for c in choice.message.tool_calls or []
                 if c.type == "function"
             ],
@@ -138,7 +148,9 @@ class OpenAICompatibleLLM(LLMInterface):
                     for choice in chunk.choices:
                         finish_reason = choice.finish_reason or finish_reason
                         for call in choice.delta.tool_calls or []:
-                            slot = calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
+                            slot = calls.setdefault(
+                                call.index, {"id": "", "name": "", "arguments": ""}
+                            )
                             slot["id"] = call.id or slot["id"]
                             if call.function:
                                 slot["name"] += call.function.name or ""
@@ -164,7 +176,10 @@ def _to_openai(message: ChatMessage) -> dict[str, Any]:
             {
                 "id": c.id,
                 "type": "function",
-                "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)},
+                "function": {
+                    "name": c.name,
+                    "arguments": json.dumps(c.arguments, ensure_ascii=False),
+                },
             }
             for c in message.tool_calls
         ]
@@ -185,7 +200,10 @@ def _parse_arguments(raw: str) -> dict[str, Any]:
 
 def _llm_error(exc: openai.APIError) -> LLMError:
     if isinstance(exc, openai.APITimeoutError):
-        return LLMError("the LLM did not answer in time; raise KOTAEMON_LLM_TIMEOUT or retry", code="llm_timeout")
+        return LLMError(
+            "the LLM did not answer in time; raise KOTAEMON_LLM_TIMEOUT or retry",
+            code="llm_timeout",
+        )
     if isinstance(exc, openai.AuthenticationError):
         return LLMError("the LLM refused the API key; check KOTAEMON_LLM_API_KEY", code="llm_auth")
     if isinstance(exc, openai.RateLimitError):

@@ -92,7 +92,9 @@ class RAGPipeline(BaseComponent):
     ) -> AsyncIterator[Event]:
         """Events of one answer: sources, deltas, then done or error (never an exception)."""
         try:
-            async for event in self._answer(question, principal, collections, metadata_filter, history):
+            async for event in self._answer(
+                question, principal, collections, metadata_filter, history
+            ):
                 yield event
         except KotaemonError as exc:
             yield ErrorEvent(code=exc.code, message=exc.message)
@@ -149,7 +151,9 @@ class RAGPipeline(BaseComponent):
         threshold = self.relevance_threshold
         top = result.top_dense_score
         relevant = bool(result.chunks) and (threshold is None or top is None or top >= threshold)
-        return RetrievalInfo(top_dense_score=top, threshold=threshold, has_relevant_context=relevant)
+        return RetrievalInfo(
+            top_dense_score=top, threshold=threshold, has_relevant_context=relevant
+        )
 
     async def _generate(
         self,
@@ -190,7 +194,9 @@ class RAGPipeline(BaseComponent):
             marker=marker, title=chunk.document_title, page=page, text=chunk.text
         )
 
-    def _fit(self, question: str, chunks: list[RetrievedChunk], language: Language) -> list[RetrievedChunk]:
+    def _fit(
+        self, question: str, chunks: list[RetrievedChunk], language: Language
+    ) -> list[RetrievedChunk]:
         """The best chunks that fit the model's window, in rank order."""
         budget = self._budget(question, language)
         kept: list[RetrievedChunk] = []

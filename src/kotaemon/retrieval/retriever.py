@@ -15,7 +15,7 @@ from kotaemon.core.schema import Collection, RetrievedChunk
 from kotaemon.embeddings.base import Embedder
 from kotaemon.retrieval.bm25 import query_terms
 from kotaemon.retrieval.fusion import reciprocal_rank_fusion
-from kotaemon.store.postgres import PostgresStore
+from kotaemon.store.base import VectorStore
 
 Mode = Literal["hybrid", "dense", "keyword"]
 
@@ -62,7 +62,7 @@ class VectorDBRetriever(BaseComponent):
 
     def __init__(
         self,
-        store: PostgresStore,
+        store: VectorStore,
         embedder: Embedder,
         *,
         collections: Sequence[str] | None = None,
@@ -108,11 +108,19 @@ class VectorDBRetriever(BaseComponent):
 
         async def run_dense() -> None:
             vector = await self.embedder.embed_query(query)
-            dense.extend(await self.store.dense_search(targets, vector, limit=limit, metadata_filter=metadata_filter))
+            dense.extend(
+                await self.store.dense_search(
+                    targets, vector, limit=limit, metadata_filter=metadata_filter
+                )
+            )
 
         async def run_keyword() -> None:
             terms = query_terms(query)
-            keyword.extend(await self.store.keyword_search(targets, terms, limit=limit, metadata_filter=metadata_filter))
+            keyword.extend(
+                await self.store.keyword_search(
+                    targets, terms, limit=limit, metadata_filter=metadata_filter
+                )
+            )
 
         async with anyio.create_task_group() as tg:
             if mode in ("hybrid", "dense"):

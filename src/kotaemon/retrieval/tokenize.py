@@ -23,17 +23,20 @@ TERM_SPACE = 999_999_937
 
 ENGLISH_STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they
-    this those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours yourself yourselves""".split()
+    below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves""".split()  # noqa: SIM905 - a word list reads best as text
 )
 
 CHINESE_STOPWORDS = frozenset(
-    """的 了 是 在 和 与 及 或 也 就 都 而 且 并 把 被 让 给 对 从 向 于 以 之 其 这 那 这个 那个 这些 那些
-    一个 一些 我 你 他 她 它 我们 你们 他们 吗 呢 吧 啊 呀 哦 么 着 过 得 地 等 等等""".split()
+    """的 了 是 在 和 与 及 或 也 就 都 而 且 并 把 被 让 给 对 从 向
+    于 以 之 其 这 那 这个 那个 这些 那些
+    一个 一些 我 你 他 她 它 我们 你们 他们
+    吗 呢 吧 啊 呀 哦 么 着 过 得 地 等 等等""".split()  # noqa: SIM905 - a word list reads best as text
 )
 
 

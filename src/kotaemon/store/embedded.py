@@ -7,6 +7,7 @@ kotaemon process on the machine and stops when the last of them exits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import warnings
@@ -22,8 +23,13 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "kotaemon"
 
 
-def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> str:
+def start_embedded_postgres(
+    data_dir: Path, database: str = DATABASE_NAME, *, delete_on_exit: bool = False
+) -> str:
     """Start (or join) the embedded server and return a URL for ``database``, created if needed.
+
+    The server stops when the last process using it exits; with ``delete_on_exit`` (tests) its
+    data goes too.
 
     :raises StoreError: if the server does not start; the message points at its log file.
     """
@@ -36,7 +42,7 @@ def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> st
     pgdata = data_dir / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     except (subprocess.SubprocessError, OSError, AssertionError) as exc:
         raise StoreError(
             f"the embedded PostgreSQL server did not start; see {pgdata / 'log'}, or set "
@@ -57,9 +63,12 @@ def _with_database(url: str, database: str) -> str:
 
 def _create_database(admin_url: str, database: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
-            try:
-                conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(database)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it first
+            # Another process may create it first.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(database))
+                )

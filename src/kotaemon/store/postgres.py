@@ -8,17 +8,15 @@ in one transaction.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
 import numpy as np
 import psycopg
-from pgvector import SparseVector, Vector
+from pgvector import Vector
 from pgvector.psycopg import register_vector_async
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -35,43 +33,13 @@ from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection, DocumentInfo, RetrievedChunk
 from kotaemon.retrieval.tokenize import TERM_SPACE
 from kotaemon.store import migrate
+from kotaemon.store.base import ChunkRecord, DocumentRecord, WriteResult
 from kotaemon.store.queries import composed, query
 
 log = logging.getLogger(__name__)
 
 MIN_SERVER_VERSION = 150000  # PostgreSQL 15
 MIN_PGVECTOR = (0, 8, 0)  # iterative index scans keep filtered HNSW results complete
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkRecord:
-    """A chunk ready to store: text, position, vector and BM25 terms."""
-
-    text: str
-    ordinal: int
-    token_count: int
-    embedding: np.ndarray
-    term_tf: dict[int, int]
-    term_count: int
-    page: int | None = None
-    heading: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
-    source: str
-    title: str
-    media_type: str
-    content_hash: str
-    size_bytes: int
-    metadata: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    document_id: str
-    status: str  # "added", "replaced" or "unchanged"
-    chunk_count: int
 
 
 class PostgresStore:
@@ -243,7 +211,9 @@ class PostgresStore:
             for r in rows
         ]
 
-    async def collection(self, principal: Principal, name: str, *, write: bool = False) -> Collection:
+    async def collection(
+        self, principal: Principal, name: str, *, write: bool = False
+    ) -> Collection:
         """One collection by name. Unknown and invisible collections look the same.
 
         :raises NotFoundError: if there is no such collection the principal may see.
@@ -444,7 +414,9 @@ class PostgresStore:
 
     # --- embedding cache ---------------------------------------------------------------------
 
-    async def cached_embeddings(self, space_id: int, hashes: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+    async def cached_embeddings(
+        self, space_id: int, hashes: Sequence[bytes]
+    ) -> dict[bytes, np.ndarray]:
         async with self._connection() as conn:
             rows = await (
                 await conn.execute(
@@ -508,7 +480,9 @@ class PostgresStore:
         }
         return await self._search(statement, params, "keyword")
 
-    async def _search(self, statement: Any, params: dict[str, Any], kind: str) -> list[RetrievedChunk]:
+    async def _search(
+        self, statement: Any, params: dict[str, Any], kind: str
+    ) -> list[RetrievedChunk]:
         async with self._connection() as conn:
             rows = await (await conn.execute(statement, params)).fetchall()
         score_field = "dense_score" if kind == "dense" else "keyword_score"
@@ -528,7 +502,3 @@ class PostgresStore:
             )
             for r in rows
         ]
-
-
-def jsonable(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,436 @@
+"""Load .txt, .md, .html, .pdf and .docx files into heading and paragraph blocks.
+
+The media type comes from the content (magic bytes); the suffix only tells text kinds apart.
+Every failure is an ``IngestError`` whose message names the file and says what to do:
+``UnsupportedFileError`` (binary or unknown content), ``CorruptFileError`` (unreadable, password
+protected, or no extractable text) and ``FileTooLargeError`` (over a size or page limit, or a
+zip bomb).
+
+Example::
+
+    loaded = load_file(Path("handbook.pdf"))
+    drafts = splitter.split(loaded.blocks)
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import docx
+import pypdf
+from docx.document import Document as DocxDocument
+from docx.table import Table
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from kotaemon.core.errors import (
+    CorruptFileError,
+    FileTooLargeError,
+    IngestError,
+    UnsupportedFileError,
+)
+
+TEXT, MARKDOWN, HTML, PDF = "text/plain", "text/markdown", "text/html", "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+_TEXT_SUFFIXES = frozenset({"", ".txt", ".md", ".markdown", ".html", ".htm"})
+_SUPPORTED = "supported types are .txt, .md, .html, .pdf, .docx"
+_MAX_ZIP_RATIO = 100
+_RATIO_FLOOR = 2**20  # smaller zip members are harmless whatever their compression ratio
+
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])\s*\n\s*(?=[{_CJK}])")
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_BOMS = {codecs.BOM_UTF8: "utf-8-sig", codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16"}
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252"}
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One heading or paragraph of a loaded file."""
+
+    text: str
+    kind: Literal["heading", "paragraph"]
+    level: int = 0
+    page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """A file's title, sniffed media type and blocks in reading order."""
+
+    title: str
+    media_type: str
+    blocks: list[Block]
+
+
+def sniff_media_type(data: bytes, filename: str) -> str:
+    """The media type from the content, with the suffix only to tell text kinds apart.
+
+    :raises UnsupportedFileError: binary content, a non-Word zip, or text with another suffix.
+    :raises CorruptFileError: a .pdf or .docx whose bytes are not one.
+    """
+    return _sniff(data, Path(filename).name or filename)[0]
+
+
+def load_bytes(
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int = 50 * 2**20,
+    max_pages: int = 2000,
+    max_uncompressed_bytes: int = 200 * 2**20,
+) -> LoadedFile:
+    """Parse ``data``, the contents of ``filename``, into blocks; raises an ``IngestError``."""
+    name = Path(filename).name or filename
+    if len(data) > max_bytes:
+        raise FileTooLargeError(_too_large(name, len(data), max_bytes))
+    media_type, text = _sniff(data, name)
+    title: str | None = None
+    if media_type == PDF:
+        title, blocks = _load_pdf(data, name, max_pages)
+    elif media_type == DOCX:
+        title, blocks = _load_docx(data, name, max_uncompressed_bytes)
+    elif media_type == HTML:
+        title, blocks = _load_html(text, name)
+    else:
+        blocks = _markdown_blocks(text) if media_type == MARKDOWN else _text_blocks(text)
+    if not blocks:
+        raise CorruptFileError(
+            f"{name}: no extractable text; if it is a scanned PDF, run OCR first"
+        )
+    h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    return LoadedFile(title or h1 or Path(name).stem or name, media_type, blocks)
+
+
+def load_file(path: Path, *, max_bytes: int = 50 * 2**20, **limits: int) -> LoadedFile:
+    """Load a file from disk, refusing one over ``max_bytes`` before reading it."""
+    path = Path(path)
+    if (size := path.stat().st_size) > max_bytes:
+        raise FileTooLargeError(_too_large(path.name, size, max_bytes))
+    with path.open("rb") as f:
+        data = f.read(max_bytes + 1)  # a file that grew since stat() still fails the size check
+    return load_bytes(data, path.name, max_bytes=max_bytes, **limits)
+
+
+def _sniff(data: bytes, name: str) -> tuple[str, str]:
+    """(media type, decoded text — empty for PDF and DOCX)."""
+    suffix = Path(name).suffix.lower()
+    if data[:1024].lstrip().startswith(b"%PDF-"):
+        return PDF, ""
+    if data.startswith(b"PK\x03\x04"):
+        if any(i.filename == "word/document.xml" for i in _zip_infos(data) or []):
+            return DOCX, ""
+        if suffix != ".docx":
+            raise UnsupportedFileError(f"{name}: zip archives are not supported; {_SUPPORTED}")
+    if suffix in (".pdf", ".docx"):
+        kind = "PDF" if suffix == ".pdf" else "Word (.docx) document"
+        raise CorruptFileError(
+            f"{name}: not a valid {kind} (the content does not match the suffix); "
+            "re-export or re-download the original file"
+        )
+    if suffix not in _TEXT_SUFFIXES:
+        raise UnsupportedFileError(f"{name}: unsupported file type; {_SUPPORTED}")
+    if (text := _decode(data)) is None:
+        raise UnsupportedFileError(
+            f"{name}: binary content or an unknown text encoding; save text as UTF-8 ({_SUPPORTED})"
+        )
+    looks_html = text[:1024].lstrip().lower().startswith(("<!doctype html", "<html"))
+    if looks_html or suffix in (".html", ".htm"):
+        return HTML, text
+    return (MARKDOWN if suffix in (".md", ".markdown") else TEXT), text
+
+
+def _zip_infos(data: bytes) -> list[zipfile.ZipInfo] | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
+def _decode(data: bytes) -> str | None:
+    """Text from a BOM, an HTML <meta charset>, UTF-8 or GB18030; None if it looks binary."""
+    bom_codecs = [codec for bom, codec in _BOMS.items() if data.startswith(bom)]
+    if not bom_codecs and b"\x00" in data:
+        return None
+    match = _META_CHARSET.search(data[:4096])
+    declared = match.group(1).decode("ascii").lower() if match else "utf-8"
+    for codec in bom_codecs or [_CHARSET_ALIASES.get(declared, declared), "utf-8", "gb18030"]:
+        try:
+            text = data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        sample = text[:8192]
+        return None if len(_CONTROL.findall(sample)) > len(sample) * 0.05 else text
+    return None
+
+
+def _line(text: str) -> str:
+    """Control characters dropped and all whitespace (newlines too) collapsed to one space."""
+    return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def _lines(text: str) -> str:
+    """Whitespace collapsed inside each line; empty lines dropped."""
+    return "\n".join(filter(None, map(_line, text.splitlines())))
+
+
+def _flow(text: str) -> str:
+    """Join wrapped lines: nothing between two CJK characters, else one space."""
+    return _line(_CJK_BREAK.sub("", text))
+
+
+def _text_blocks(text: str, page: int | None = None) -> list[Block]:
+    """One paragraph per run of non-blank lines."""
+    return [_para(p, page) for p in map(_flow, _BLANK_LINE.split(text)) if p]
+
+
+def _code(text: str) -> str:
+    """Code kept verbatim, except trailing spaces and blank lines at either end."""
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+
+
+def _para(text: str, page: int | None = None) -> Block:
+    return Block(text, "paragraph", 0, page)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _too_large(name: str, size: int, limit: int) -> str:
+    return (
+        f"{name}: {_size(size)} is over the {_size(limit)} limit; split it into smaller files "
+        "or raise the limit (KOTAEMON_MAX_FILE_BYTES)"
+    )
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\n---[ \t]*\r?\n", re.S)
+_QUOTE = re.compile(r"^(?: {0,3}>[ \t]?)+")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
+_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.*)")
+_REF_DEF = re.compile(r" {0,3}\[[^\]]+\]:[ \t]*\S+")
+_TABLE_DELIMITER = re.compile(r"[\s|:-]*-[\s|:-]*")
+_LINKS = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_CODE_SPAN = re.compile(r"`+([^`]*)`+")
+_EMPHASIS = (
+    re.compile(r"(?<!\\)(\*\*|__|~~)(?=\S)(.+?)(?<=[^\s\\])\1"),
+    re.compile(r"(?<![*\\])(\*)(?=[^\s*])(.+?)(?<=[^\s*\\])\*(?!\*)"),
+    re.compile(r"(?<![\w\\])(_)(?=\S)(.+?)(?<=[^\s\\])_(?!\w)"),
+)
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def _strip_inline(text: str) -> str:
+    """Drop simple inline markup: links and images keep their text, code spans their code."""
+    parts = _CODE_SPAN.split(_LINKS.sub(r"\1", text))
+    for i in range(0, len(parts), 2):  # even parts are outside code spans
+        for pattern in _EMPHASIS:
+            parts[i] = pattern.sub(r"\2", parts[i])
+        parts[i] = _ESCAPE.sub(r"\1", parts[i])
+    return "".join(parts)
+
+
+def _markdown_blocks(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    para: list[str] = []  # lines of the open paragraph or list item
+    table: list[str] = []  # rows of the open table
+
+    def flush() -> None:
+        if para and (joined := _strip_inline(_flow("\n".join(para)))):
+            blocks.append(_para(joined))
+        if table:
+            blocks.append(_para("\n".join(table)))
+        para.clear()
+        table.clear()
+
+    lines = iter(_FRONT_MATTER.sub("", text, count=1).splitlines())
+    for raw in lines:
+        line = _QUOTE.sub("", raw)
+        if fence := _FENCE.match(line):
+            flush()
+            if code := _code("\n".join(_until_fence(lines, fence.group(1)))):
+                blocks.append(_para(code))
+        elif atx := _ATX.match(line):
+            flush()
+            if heading := _line(_strip_inline(atx.group(2) or "")):
+                blocks.append(Block(heading, "heading", len(atx.group(1))))
+        elif (setext := _SETEXT.match(line)) and para and not table:
+            heading = _line(_strip_inline(" ".join(para)))
+            para.clear()
+            blocks.append(Block(heading, "heading", 1 if setext.group(1)[0] == "=" else 2))
+        elif not line.strip() or _RULE.match(line):
+            flush()
+        elif para and "|" in para[-1] and "|" in line and _TABLE_DELIMITER.fullmatch(line):
+            header = para.pop()  # the header row of a table written without outer pipes
+            flush()
+            table.append(_table_row(header))
+        elif line.lstrip().startswith("|") or (table and "|" in line):
+            if para:
+                flush()
+            if not _TABLE_DELIMITER.fullmatch(line):
+                table.append(_table_row(line))
+        elif item := _ITEM.match(line):
+            flush()
+            para.append(item.group(1))
+        elif not _REF_DEF.match(line):
+            if table:
+                flush()
+            para.append(line)
+    flush()
+    return blocks
+
+
+def _table_row(line: str) -> str:
+    return " | ".join(_line(_strip_inline(c)) for c in line.strip().strip("|").split("|"))
+
+
+def _until_fence(lines: Iterator[str], fence: str) -> Iterator[str]:
+    """The lines of a fenced code block up to its closing fence (or the end of the file)."""
+    closing = re.compile(rf" {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+    for line in lines:
+        if closing.match(line):
+            return
+        yield line
+
+
+_IGNORED = {"script", "style", "nav", "header", "footer", "noscript", "template", "svg", "iframe"}
+_CONTENT, _KEPT = {"article", "main"}, {"header", "footer"}  # kept inside article or main
+_BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "section", "aside"}
+_BLOCK_TAGS |= {"body", "table", "thead", "tbody", "tfoot", "caption", "figure", "figcaption"}
+_BLOCK_TAGS |= {"form", "fieldset", "address", "details", "summary", "center", "hr", *_CONTENT}
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+
+
+class _HtmlWalker:
+    """Walks the DOM collecting inline text, emitting a block at every block-level boundary."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.inline: list[str] = []
+
+    def walk(self, node: LexborNode, in_content: bool = False) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag or "-"
+            if tag == "-text":
+                self.inline.append(_SPACES.sub(" ", _CJK_BREAK.sub("", child.text_content or "")))
+            elif tag == "br":
+                self.inline.append("\n")
+            elif tag.startswith("-") or (tag in _IGNORED and not (in_content and tag in _KEPT)):
+                continue  # comments and page furniture
+            elif tag in _HEADINGS:
+                self.flush()
+                self.walk(child, in_content)
+                self.flush(_HEADINGS[tag])
+            elif tag == "pre":
+                self.flush()
+                if code := _code(child.text(deep=True)):
+                    self.blocks.append(_para(code))
+            elif tag == "tr":
+                self.flush()
+                cells = (_line(c.text(deep=True, separator=" ")) for c in child.iter())
+                if row := " | ".join(c for c in cells if c):
+                    self.blocks.append(_para(row))
+            elif tag in _BLOCK_TAGS or tag in _IGNORED:
+                self.flush()
+                self.walk(child, in_content or tag in _CONTENT)
+                self.flush()
+            else:  # an inline element: its text joins the surrounding text
+                self.walk(child, in_content)
+
+    def flush(self, level: int = 0) -> None:
+        text = _lines("".join(self.inline))
+        self.inline.clear()
+        if text:
+            self.blocks.append(Block(_line(text), "heading", level) if level else _para(text))
+
+
+def _load_html(text: str, name: str) -> tuple[str | None, list[Block]]:
+    tree = LexborHTMLParser(text)
+    walker = _HtmlWalker()
+    try:
+        walker.walk(tree.body or tree.root)
+    except RecursionError as exc:
+        raise CorruptFileError(f"{name}: HTML nested too deeply to read; save it as text") from exc
+    walker.flush()
+    title = tree.css_first("head > title")
+    return (_line(title.text()) if title else None), walker.blocks
+
+
+def _load_pdf(data: bytes, name: str, max_pages: int) -> tuple[str | None, list[Block]]:
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise CorruptFileError(
+                f"{name}: the PDF is password protected; upload a copy saved without the password"
+            )
+        if (pages := len(reader.pages)) > max_pages:
+            raise FileTooLargeError(f"{name}: {pages} pages is over the {max_pages}-page limit")
+        title = _line(str(reader.metadata.title or "")) if reader.metadata else ""
+        blocks = [
+            block
+            for number, page in enumerate(reader.pages, start=1)
+            for block in _text_blocks(page.extract_text(), page=number)
+        ]
+    except IngestError:
+        raise
+    except Exception as exc:  # pypdf raises many exception types on damaged files
+        raise CorruptFileError(
+            f"{name}: the PDF is damaged or unreadable ({type(exc).__name__}: {exc}); "
+            "re-export or re-download it"
+        ) from exc
+    return title or None, blocks
+
+
+def _load_docx(data: bytes, name: str, max_uncompressed: int) -> tuple[str | None, list[Block]]:
+    infos = _zip_infos(data) or []
+    if (total := sum(i.file_size for i in infos)) > max_uncompressed:
+        raise FileTooLargeError(
+            f"{name}: unpacks to {_size(total)}, over the {_size(max_uncompressed)} limit; "
+            "remove large embedded images or split the document"
+        )
+    limit = _MAX_ZIP_RATIO
+    if bombs := [i for i in infos if i.file_size > max(_RATIO_FLOOR, limit * i.compress_size)]:
+        raise FileTooLargeError(
+            f"{name}: {bombs[0].filename} is compressed over {limit}:1, like a zip bomb; "
+            "open the document in Word, save it again and upload that"
+        )
+    try:
+        document = docx.Document(io.BytesIO(data))
+        title = _line(document.core_properties.title or "")
+        blocks = list(_docx_blocks(document))
+    except Exception as exc:  # python-docx and lxml raise many exception types on damaged files
+        raise CorruptFileError(
+            f"{name}: the Word document is damaged or unreadable ({type(exc).__name__}: {exc}); "
+            "open it in Word, save it again and upload the new copy"
+        ) from exc
+    return title or None, blocks
+
+
+def _docx_blocks(document: DocxDocument) -> Iterator[Block]:
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells = row.cells  # a merged cell repeats once per spanned column: keep one
+                cells = [c for i, c in enumerate(cells) if i == 0 or c is not cells[i - 1]]
+                if text := " | ".join(filter(None, (_line(c.text) for c in cells))):
+                    yield _para(text)
+        elif text := _lines(item.text):
+            style = (item.style.name if item.style is not None else None) or ""
+            if match := re.fullmatch(r"heading\s*([1-9])|(title)", style, re.I):
+                yield Block(_line(text), "heading", min(int(match.group(1) or 1), 6))
+            else:
+                yield _para(text)
