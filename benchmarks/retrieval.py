@@ -64,8 +64,11 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-async def ingest_corpus(engine: Engine, dataset: Dataset) -> Collection:
-    """Each corpus document becomes a Markdown document titled by its title (unchanged: skipped)."""
+async def ingest_corpus(engine: Engine, dataset: Dataset, *, force: bool) -> Collection:
+    """Each corpus document becomes a Markdown document titled by its title.
+
+    Unchanged documents are skipped unless ``force``; re-chunked text hits the embedding cache.
+    """
     collection = await engine.ensure_collection(f"bench-{dataset.name}")
     docs = read_jsonl(dataset.folder / "corpus.jsonl")
     pipeline = engine.ingest
@@ -75,7 +78,7 @@ async def ingest_corpus(engine: Engine, dataset: Dataset) -> Collection:
         for doc in docs:
             title = doc.get("title") or ""
             body = f"# {title}\n\n{doc['text']}" if title else doc["text"]
-            await pipeline.ingest_bytes(body.encode(), f"{doc['_id']}.md", collection)
+            await pipeline.ingest_bytes(body.encode(), f"{doc['_id']}.md", collection, force=force)
             progress.advance(task)
     console.print(f"ingested {len(docs)} documents in {time.perf_counter() - started:.0f} s")
     return collection
@@ -121,7 +124,7 @@ async def main(args: argparse.Namespace) -> None:
             qrels = read_qrels(dataset.folder / "qrels" / f"{dataset.split}.tsv")
             if args.limit:
                 qrels = dict(list(qrels.items())[: args.limit])
-            collection = await ingest_corpus(engine, dataset)
+            collection = await ingest_corpus(engine, dataset, force=args.reingest)
             for mode in args.modes:
                 started = time.perf_counter()
                 run = await run_queries(engine, collection, dataset, mode, qrels)
@@ -165,6 +168,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--modes", nargs="+", default=["dense", "keyword", "hybrid"])
     parser.add_argument("--rrf-k", type=int, default=Settings.model_fields["rrf_k"].default)
     parser.add_argument("--overfetch", type=int, default=Settings.model_fields["overfetch"].default)
+    parser.add_argument("--reingest", action="store_true", help="re-chunk unchanged documents")
     parser.add_argument(
         "--limit", type=int, default=0, help="only the first N queries (smoke runs)"
     )

@@ -36,6 +36,8 @@ async def stats_are_consistent(url: str) -> None:
             """
             SELECT count(*) FROM collections k
             WHERE chunk_count <> (SELECT count(*) FROM chunks c WHERE c.collection_id = k.id)
+               OR document_count <> (SELECT count(*) FROM documents d
+                                     WHERE d.collection_id = k.id)
                OR term_count <> (SELECT coalesce(sum(term_count), 0) FROM chunks c
                                  WHERE c.collection_id = k.id)
             """

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import anyio
 
 from kotaemon.core.component import BaseComponent
-from kotaemon.core.errors import EmbeddingModelMismatchError, InvalidInputError
+from kotaemon.core.errors import EmbeddingModelMismatchError, InvalidInputError, NotFoundError
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection, RetrievedChunk
 from kotaemon.embeddings.base import Embedder
@@ -141,10 +141,14 @@ class VectorDBRetriever(BaseComponent):
 
     async def _targets(self, principal: Principal, names: Sequence[str] | None) -> list[Collection]:
         names = names if names is not None else self.collections
-        if names is not None:
-            found = [await self.store.collection(principal, n) for n in dict.fromkeys(names)]
-        else:
-            found = await self.store.collections(principal)
+        found = await self.store.collections(principal, names)
+        missing = set(names or ()) - {c.name for c in found}
+        if missing:
+            raise NotFoundError(
+                f"collection {sorted(missing)[0]!r} not found; list collections with "
+                "`kotaemon collections`",
+                code="collection_not_found",
+            )
         foreign = [c.name for c in found if c.embedding_model != self.embedder.model]
         if foreign:
             raise EmbeddingModelMismatchError(

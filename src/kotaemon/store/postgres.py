@@ -291,6 +291,7 @@ class PostgresStore:
             new_terms = sum(c.term_count for c in chunks)
             avgdl = (term_total + new_terms) / max(chunk_total + len(chunks), 1)
             await self._insert_chunks(conn, collection, document_id, chunks, bm25_vector, avgdl)
+            await self._add_counts(conn, collection.id, 0 if old else 1, len(chunks), new_terms)
         return WriteResult(str(document_id), "replaced" if old else "added", len(chunks))
 
     async def _release(
@@ -377,12 +378,18 @@ class PostgresStore:
             query("add_terms"),
             {"collection_id": collection.id, "terms": terms, "counts": [df[t] for t in terms]},
         )
+
+    @staticmethod
+    async def _add_counts(
+        conn: psycopg.AsyncConnection, collection_id: str, documents: int, chunks: int, terms: int
+    ) -> None:
         await conn.execute(
             query("add_counts"),
             {
-                "collection_id": collection.id,
-                "chunks": len(chunks),
-                "terms": sum(c.term_count for c in chunks),
+                "collection_id": collection_id,
+                "documents": documents,
+                "chunks": chunks,
+                "terms": terms,
             },
         )
 
@@ -402,6 +409,7 @@ class PostgresStore:
                 )
             await self._release(conn, collection.id, row["id"])
             await conn.execute(query("delete_document"), {"document_id": row["id"]})
+            await self._add_counts(conn, collection.id, -1, 0, 0)
 
     async def documents(self, collections: Sequence[Collection]) -> list[DocumentInfo]:
         async with self._connection() as conn:

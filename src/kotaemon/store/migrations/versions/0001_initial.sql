@@ -16,7 +16,8 @@ CREATE TABLE collections (
     owner_id     text NOT NULL,
     space_id     smallint NOT NULL REFERENCES embedding_spaces (id),
     metadata     jsonb NOT NULL DEFAULT '{}',
-    -- BM25 statistics over the collection's chunks, kept in step with chunks in each transaction.
+    -- Counts and BM25 statistics, kept in step with the chunks in each write transaction.
+    document_count bigint NOT NULL DEFAULT 0 CHECK (document_count >= 0),
     chunk_count  bigint NOT NULL DEFAULT 0 CHECK (chunk_count >= 0),
     term_count   bigint NOT NULL DEFAULT 0 CHECK (term_count >= 0),
     created_at   timestamptz NOT NULL DEFAULT now(),
