@@ -27,6 +27,8 @@ import docx
 import pypdf
 from docx.document import Document as DocxDocument
 from docx.table import Table
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from kotaemon.core.errors import (
@@ -216,95 +218,51 @@ def _too_large(name: str, size: int, limit: int) -> str:
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\n---[ \t]*\r?\n", re.S)
-_QUOTE = re.compile(r"^(?: {0,3}>[ \t]?)+")
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
-_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.*)")
-_REF_DEF = re.compile(r" {0,3}\[[^\]]+\]:[ \t]*\S+")
-_TABLE_DELIMITER = re.compile(r"[\s|:-]*-[\s|:-]*")
-_LINKS = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
-_CODE_SPAN = re.compile(r"`+([^`]*)`+")
-_EMPHASIS = (
-    re.compile(r"(?<!\\)(\*\*|__|~~)(?=\S)(.+?)(?<=[^\s\\])\1"),
-    re.compile(r"(?<![*\\])(\*)(?=[^\s*])(.+?)(?<=[^\s*\\])\*(?!\*)"),
-    re.compile(r"(?<![\w\\])(_)(?=\S)(.+?)(?<=[^\s\\])_(?!\w)"),
-)
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
-
-
-def _strip_inline(text: str) -> str:
-    """Drop simple inline markup: links and images keep their text, code spans their code."""
-    parts = _CODE_SPAN.split(_LINKS.sub(r"\1", text))
-    for i in range(0, len(parts), 2):  # even parts are outside code spans
-        for pattern in _EMPHASIS:
-            parts[i] = pattern.sub(r"\2", parts[i])
-        parts[i] = _ESCAPE.sub(r"\1", parts[i])
-    return "".join(parts)
+_MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 
 def _markdown_blocks(text: str) -> list[Block]:
+    """Headings, paragraphs, list items, code blocks and table rows of a Markdown text."""
     blocks: list[Block] = []
-    para: list[str] = []  # lines of the open paragraph or list item
-    table: list[str] = []  # rows of the open table
-
-    def flush() -> None:
-        if para and (joined := _strip_inline(_flow("\n".join(para)))):
-            blocks.append(_para(joined))
-        if table:
-            blocks.append(_para("\n".join(table)))
-        para.clear()
-        table.clear()
-
-    lines = iter(_FRONT_MATTER.sub("", text, count=1).splitlines())
-    for raw in lines:
-        line = _QUOTE.sub("", raw)
-        if fence := _FENCE.match(line):
-            flush()
-            if code := _code("\n".join(_until_fence(lines, fence.group(1)))):
-                blocks.append(_para(code))
-        elif atx := _ATX.match(line):
-            flush()
-            if heading := _line(_strip_inline(atx.group(2) or "")):
-                blocks.append(Block(heading, "heading", len(atx.group(1))))
-        elif (setext := _SETEXT.match(line)) and para and not table:
-            heading = _line(_strip_inline(" ".join(para)))
-            para.clear()
-            blocks.append(Block(heading, "heading", 1 if setext.group(1)[0] == "=" else 2))
-        elif not line.strip() or _RULE.match(line):
-            flush()
-        elif para and "|" in para[-1] and "|" in line and _TABLE_DELIMITER.fullmatch(line):
-            header = para.pop()  # the header row of a table written without outer pipes
-            flush()
-            table.append(_table_row(header))
-        elif line.lstrip().startswith("|") or (table and "|" in line):
-            if para:
-                flush()
-            if not _TABLE_DELIMITER.fullmatch(line):
-                table.append(_table_row(line))
-        elif item := _ITEM.match(line):
-            flush()
-            para.append(item.group(1))
-        elif not _REF_DEF.match(line):
-            if table:
-                flush()
-            para.append(line)
-    flush()
+    rows: list[str] = []
+    row: list[str] = []
+    heading_level = 0
+    in_cell = False
+    for token in _MARKDOWN.parse(_FRONT_MATTER.sub("", text, count=1)):
+        kind = token.type
+        if kind == "heading_open":
+            heading_level = int(token.tag[1])
+        elif kind == "heading_close":
+            heading_level = 0
+        elif kind in ("th_open", "td_open", "th_close", "td_close"):
+            in_cell = kind.endswith("_open")
+        elif kind == "tr_close" and row:
+            rows.append(" | ".join(row))
+            row = []
+        elif kind == "table_close" and rows:
+            blocks.append(_para("\n".join(rows)))  # a table stays together, a row per line
+            rows = []
+        elif kind in ("fence", "code_block") and (code := _code(token.content)):
+            blocks.append(_para(code))
+        elif kind == "inline" and (content := _inline_text(token)):
+            if in_cell:
+                row.append(content)
+            elif heading_level:
+                blocks.append(Block(content, "heading", heading_level))
+            else:
+                blocks.append(_para(content))
     return blocks
 
 
-def _table_row(line: str) -> str:
-    return " | ".join(_line(_strip_inline(c)) for c in line.strip().strip("|").split("|"))
-
-
-def _until_fence(lines: Iterator[str], fence: str) -> Iterator[str]:
-    """The lines of a fenced code block up to its closing fence (or the end of the file)."""
-    closing = re.compile(rf" {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-    for line in lines:
-        if closing.match(line):
-            return
-        yield line
+def _inline_text(token: Token) -> str:
+    """The plain text of an inline token: markup dropped, links and images keep their text."""
+    parts = [
+        "\n" if child.type in ("softbreak", "hardbreak") else child.content
+        for child in token.children or []
+        if child.type in ("text", "code_inline", "softbreak", "hardbreak", "html_inline")
+        or (child.type == "image" and child.content)
+    ]
+    return _flow("".join(parts))
 
 
 _IGNORED = {"script", "style", "nav", "header", "footer", "noscript", "template", "svg", "iframe"}
