@@ -86,3 +86,10 @@ async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
     """An open engine on a fresh database, with the extractive answerer."""
     async with Engine(make_settings(database_url, tmp_path)) as opened:
         yield opened
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the database are integration tests (``-m "not integration"`` skips them)."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)

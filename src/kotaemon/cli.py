@@ -16,10 +16,13 @@ import anyio
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from kotaemon.core.errors import KotaemonError
+from kotaemon.core.principal import Principal
 from kotaemon.core.schema import DeltaEvent, DoneEvent, ErrorEvent, SourcesEvent
 from kotaemon.engine import DEFAULT_COLLECTION, Engine
 from kotaemon.ingest.pipeline import FileResult, discover
@@ -46,9 +49,11 @@ def _settings() -> Settings:
         settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"KOTAEMON_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            (f"KOTAEMON_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
         )
-        err.print(f"[red]error:[/] invalid configuration: {problems}")
+        err.print(f"[red]error:[/] invalid configuration: {escape(problems)}")
         raise typer.Exit(2) from None
     logging.basicConfig(
         stream=sys.stderr,
@@ -70,7 +75,7 @@ def _run(job: Callable[[Engine], Awaitable[T]]) -> T:
     try:
         return anyio.run(main)
     except KotaemonError as exc:
-        err.print(f"[red]error:[/] {exc.message} [dim]({exc.code})[/]")
+        err.print(f"[red]error:[/] {escape(exc.message)} [dim]({exc.code})[/]")
         raise typer.Exit(1) from None
 
 
@@ -82,7 +87,7 @@ def ingest(
 ) -> None:
     """Add documents (.txt .md .html .pdf .docx) to a collection."""
     if not path.exists():
-        err.print(f"[red]error:[/] {path}: no such file or folder")
+        err.print(f"[red]error:[/] {escape(str(path))}: no such file or folder")
         raise typer.Exit(2)
 
     async def job(engine: Engine) -> list[FileResult]:
@@ -100,9 +105,9 @@ def ingest(
 
     results = _run(job)
     for r in results:
-        name = r.source
+        name = escape(r.source)
         if r.status == "failed":
-            err.print(f"[red]failed[/]    {name}: {r.error} [dim]({r.error_code})[/]")
+            err.print(f"[red]failed[/]    {name}: {escape(r.error or '')} [dim]({r.error_code})[/]")
         else:
             err.print(
                 f"{r.status:<10}{name} ({r.chunks} chunks)" if r.chunks else f"{r.status:<10}{name}"
@@ -110,7 +115,10 @@ def ingest(
     counts = {
         s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "failed")
     }
-    err.print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" — collection {collection!r}")
+    err.print(
+        ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f" — collection {escape(repr(collection))}"
+    )
     if counts["failed"]:
         raise typer.Exit(1)
 
@@ -140,7 +148,7 @@ def ask(
                     out.print("\nSources:")
                 for c in event.answer.citations:
                     page = f", page {c.page}" if c.page else ""
-                    out.print(f"  [{c.marker}] {c.document}{page} — {c.source}")
+                    out.print(f"  [{c.marker}] {c.document}{page} — {c.source}", markup=False)
             elif isinstance(event, ErrorEvent):
                 raise KotaemonError(event.message, code=event.code)
             elif isinstance(event, SourcesEvent) and not event.sources:
@@ -158,12 +166,18 @@ def search(
             "--collection", "-c", help="Collections to search (repeatable); default: all."
         ),
     ] = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 6,
-    mode: Annotated[str, typer.Option(help="hybrid, dense or keyword.")] = "hybrid",
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", "-k", min=1, max=100, help="Default: KOTAEMON_TOP_K.")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="hybrid, dense or keyword. Default: KOTAEMON_RETRIEVAL_MODE.")
+    ] = None,
 ) -> None:
     """Show the chunks retrieval finds for a query, with their scores."""
-    if mode not in ("hybrid", "dense", "keyword"):
-        err.print(f"[red]error:[/] --mode must be hybrid, dense or keyword, not {mode!r}")
+    if mode not in (None, "hybrid", "dense", "keyword"):
+        err.print(
+            f"[red]error:[/] --mode must be hybrid, dense or keyword, not {escape(repr(mode))}"
+        )
         raise typer.Exit(2)
 
     async def job(engine: Engine) -> None:
@@ -174,7 +188,11 @@ def search(
         for i, chunk in enumerate(result.chunks, start=1):
             text = chunk.text if len(chunk.text) <= 300 else chunk.text[:299] + "…"
             table.add_row(
-                str(i), f"{chunk.score:.4f}", chunk.document_title, str(chunk.page or ""), text
+                str(i),
+                f"{chunk.score:.4f}",
+                Text(chunk.document_title),
+                str(chunk.page or ""),
+                Text(text),
             )
         out.print(table)
 
@@ -187,12 +205,14 @@ def collections() -> None:
 
     async def job(engine: Engine) -> None:
         assert engine.store is not None
-        from kotaemon.core.principal import Principal
-
         table = Table("name", "documents", "chunks", "embedding model", "owner")
         for c in await engine.store.collections(Principal.local()):
             table.add_row(
-                c.name, str(c.document_count), str(c.chunk_count), c.embedding_model, c.owner_id
+                c.name,
+                str(c.document_count),
+                str(c.chunk_count),
+                c.embedding_model,
+                Text(c.owner_id),
             )
         out.print(table)
 

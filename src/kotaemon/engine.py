@@ -10,7 +10,7 @@ from types import TracebackType
 
 import anyio.to_thread
 
-from kotaemon.core.errors import ConflictError, NotFoundError
+from kotaemon.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection
 from kotaemon.core.sync import run_sync
@@ -78,12 +78,20 @@ class Engine:
         self.store: PostgresStore | None = None
 
     async def open(self) -> Engine:
+        """Start or reach the database, migrate it, load the embedding model.
+
+        :raises KotaemonError: if any part fails; what was opened is closed again.
+        """
         url = await self._database_url()
         self.store = PostgresStore(
             url, pool_size=self.settings.db_pool_size, timeout=self.settings.db_timeout
         )
         await self.store.open()
-        await self.embedder.open()
+        try:
+            await self.embedder.open()
+        except BaseException:
+            await self.close()
+            raise
         if self.llm is None:
             log.info("no LLM configured (KOTAEMON_LLM_BASE_URL unset): answers are extractive")
         return self
@@ -164,7 +172,10 @@ class Engine:
         try:
             return await store.collection(principal, name, write=True)
         except NotFoundError:
-            pass
+            if await store.collections(principal, [name]):
+                raise PermissionDeniedError(
+                    f"you may read collection {name!r} but not add to it; ask its owner"
+                ) from None
         try:
             return await store.create_collection(
                 principal, name, model=self.embedder.model, dim=self.embedder.dim

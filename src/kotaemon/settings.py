@@ -95,7 +95,10 @@ class Settings(BaseSettings):
             if key.startswith("KOTAEMON_") and key.endswith("_FILE"):
                 name = key.removeprefix("KOTAEMON_").removesuffix("_FILE").lower()
                 if name in cls.model_fields and name not in values:
-                    values[name] = Path(path).read_text(encoding="utf-8").strip()
+                    try:
+                        values[name] = Path(path).read_text(encoding="utf-8").strip()
+                    except OSError as exc:
+                        raise ValueError(f"{key}: cannot read {path} ({exc.strerror})") from exc
         return values
 
     @model_validator(mode="after")
@@ -104,6 +107,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
                 f"chunk_size ({self.chunk_size})"
+            )
+        if self.llm_max_output_tokens >= self.llm_context_window // 2:
+            raise ValueError(
+                f"llm_max_output_tokens ({self.llm_max_output_tokens}) must be under half of "
+                f"llm_context_window ({self.llm_context_window}), to leave room for the sources"
+            )
+        if self.embedding_backend == "bundled" and self.embedding_model != "multilingual-e5-small":
+            raise ValueError(
+                f"the bundled backend has one model, multilingual-e5-small, not "
+                f"{self.embedding_model!r}; for others set KOTAEMON_EMBEDDING_BACKEND=openai"
             )
         if self.embedding_backend == "openai" and not self.embedding_base_url:
             raise ValueError(

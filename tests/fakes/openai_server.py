@@ -108,6 +108,7 @@ class ScriptedReply:
     delay: float = 0.0
     chunk_delay: float = 0.0
     finish_reason: str | None = None
+    stall_after: int | None = None
 
     @property
     def is_error(self) -> bool:
@@ -411,6 +412,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if i and reply.chunk_delay and not self.fake._sleep(reply.chunk_delay):
                     self.close_connection = True
                     return
+                if i == reply.stall_after:  # hang mid-stream until the client gives up
+                    self.fake._sleep(60)
+                    self.close_connection = True
+                    return
                 self._write_chunk(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
             self._write_chunk(b"data: [DONE]\n\n")
             self._write_chunk(b"")  # the zero-length chunk that ends the body
@@ -574,6 +579,7 @@ class FakeOpenAIServer:
         delay: float = 0.0,
         chunk_delay: float = 0.0,
         finish_reason: str | None = None,
+        stall_after: int | None = None,
     ) -> None:
         """Queue the answer to the next chat completion (or, for an error, the next request).
 
@@ -585,10 +591,19 @@ class FakeOpenAIServer:
         :param delay: seconds to wait before answering (for timeout tests).
         :param chunk_delay: seconds to wait between streamed chunks (for disconnect tests).
         :param finish_reason: overrides ``"stop"`` / ``"tool_calls"``, e.g. ``"length"``.
+        :param stall_after: in streaming mode, send this many chunks, then hang (mid-stream
+            failure tests; the server stops waiting when it is stopped).
         """
         calls = tuple(ToolCall.from_spec(spec) for spec in tool_calls)
         scripted = ScriptedReply(
-            content, calls, status, dict(headers or {}), delay, chunk_delay, finish_reason
+            content,
+            calls,
+            status,
+            dict(headers or {}),
+            delay,
+            chunk_delay,
+            finish_reason,
+            stall_after,
         )
         with self._state:
             self._replies.append(scripted)

@@ -49,7 +49,7 @@ async def test_sample_knowledge_base_ingests(engine: Engine, database_url: str) 
     collection = await engine.ensure_collection("bank")
     results = await engine.ingest.arun(KNOWLEDGE_BASE, collection)
     assert all(r.status == "added" for r in results), results
-    assert len(results) == 8
+    assert len(results) == 7
     rows = await chunk_rows(database_url)
     assert len(rows) >= 8
     await stats_are_consistent(database_url)

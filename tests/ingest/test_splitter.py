@@ -3,9 +3,9 @@
 import itertools
 
 import pytest
-from kotaemon.ingest.loaders import Block
 
 from kotaemon.embeddings.base import estimate_tokens
+from kotaemon.ingest.loaders import Block
 from kotaemon.ingest.splitter import Splitter
 
 
@@ -55,6 +55,7 @@ def test_overlap_repeats_trailing_sentences() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(12))
     drafts = split([para(text)], size=30, overlap=10)
     assert len(drafts) > 2
+    assert all(d.token_count <= 30 for d in drafts)
     for first, second in itertools.pairwise(drafts):
         assert second.text.split(".")[0] in first.text
 
@@ -77,3 +78,12 @@ def test_unpunctuated_text_is_cut_at_words_cheaply() -> None:
 def test_invalid_sizes_are_refused() -> None:
     with pytest.raises(ValueError, match="chunk_overlap"):
         Splitter(estimate_tokens, chunk_size=32, chunk_overlap=32)
+
+
+def test_chunks_never_exceed_the_size() -> None:
+    mixed = "2024年起，" + "信用卡还款宽限期为三个自然日" * 20 + "。"
+    url = "https://example.com/" + "x" * 400
+    for size, overlap in ((40, 0), (40, 16), (64, 32)):
+        drafts = split([para(mixed), para(url), para("Short one. " * 30)], size, overlap)
+        assert all(d.token_count <= size for d in drafts), (size, overlap)
+        assert all(estimate_tokens(d.text) <= size for d in drafts), (size, overlap)

@@ -66,7 +66,7 @@ async def test_english_question_gets_english_template(
     assert "Answer in English" in fake_llm.chat_requests[-1]["json"]["messages"][0]["content"]
 
 
-async def test_llm_failure_mid_answer_is_an_error_event(
+async def test_llm_failure_is_an_error_event(
     llm_engine: Engine, fake_llm: FakeOpenAIServer
 ) -> None:
     fake_llm.reply(status=500)
@@ -74,6 +74,20 @@ async def test_llm_failure_mid_answer_is_an_error_event(
     assert isinstance(events[0], SourcesEvent)
     assert isinstance(events[-1], ErrorEvent) and events[-1].code == "llm_failed"
     assert not any(isinstance(e, DoneEvent) for e in events)
+
+
+async def test_llm_timeout_mid_stream_ends_with_error_after_deltas(
+    llm_engine: Engine, fake_llm: FakeOpenAIServer, database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        database_url, tmp_path, llm_base_url=fake_llm.base_url, llm_timeout=0.5, llm_max_retries=0
+    )
+    async with Engine(settings) as engine:
+        fake_llm.reply("The late fee is five percent of the minimum [1].", stall_after=4)
+        events = await collect(engine.rag.astream("What is the late payment fee?"))
+    kinds = [e.type for e in events]
+    assert kinds[0] == "sources" and "delta" in kinds and kinds[-1] == "error"
+    assert "done" not in kinds and events[-1].code == "llm_timeout"
 
 
 async def test_extractive_answer_without_llm(engine: Engine) -> None:

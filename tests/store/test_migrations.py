@@ -3,6 +3,7 @@
 import psycopg
 import pytest
 
+from kotaemon.core.errors import ConfigurationError
 from kotaemon.store import migrate
 
 EXPECTED_TABLES = {
@@ -43,5 +44,5 @@ def test_upgrade_is_idempotent(database_url: str) -> None:
 
 
 def test_non_postgres_url_is_refused() -> None:
-    with pytest.raises(ValueError, match="postgresql://"):
+    with pytest.raises(ConfigurationError, match="postgresql://"):
         migrate.upgrade("mysql://localhost/db")

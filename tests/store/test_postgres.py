@@ -2,7 +2,14 @@
 
 import pytest
 
-from kotaemon.core.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
+from kotaemon.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreError,
+)
 from kotaemon.core.principal import Principal
 from kotaemon.engine import Engine
 from kotaemon.store.postgres import PostgresStore
@@ -29,11 +36,13 @@ async def test_others_cannot_see_a_collection_until_granted(engine: Engine) -> N
     assert [c.name for c in await store.collections(BOB)] == []
     with pytest.raises(NotFoundError):
         await store.collection(BOB, "private")
-    await store.grant(col, grantee_kind="group", grantee="sales", permission="read")
+    with pytest.raises(PermissionDeniedError):
+        await store.grant(BOB, col, grantee_kind="user", grantee="bob", permission="write")
+    await store.grant(ALICE, col, grantee_kind="group", grantee="sales", permission="read")
     assert [c.name for c in await store.collections(BOB)] == ["private"]
     with pytest.raises(NotFoundError):  # read access does not allow writing
         await store.collection(BOB, "private", write=True)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(PermissionDeniedError):
         await store.delete_collection(BOB, "private")
     admin = Principal(user_id="root", is_admin=True)
     assert [c.name for c in await store.collections(admin)] == ["private"]
@@ -46,11 +55,18 @@ async def test_invalid_collection_names_are_refused(engine: Engine, name: str) -
         await engine.store.create_collection(ALICE, name, model="m:test", dim=4)
 
 
-async def test_a_model_keeps_its_dimension(engine: Engine) -> None:
+async def test_a_model_keeps_its_dimension(engine: Engine, database_url: str) -> None:
     assert engine.store is not None
     await engine.store.ensure_space("m:dim", 4)
-    with pytest.raises(Exception, match="dimension 4"):
-        await engine.store.ensure_space("m:dim", 8)
+    other_process = PostgresStore(database_url)  # no cached spaces: the database decides
+    await other_process.open()
+    try:
+        with pytest.raises(ConfigurationError, match="dimension 4"):
+            await other_process.ensure_space("m:dim", 8)
+        with pytest.raises(ConfigurationError, match="at most 2000"):
+            await other_process.ensure_space("openai:text-embedding-3-large", 3072)
+    finally:
+        await other_process.close()
 
 
 async def test_unreachable_server_is_a_clear_error(tmp_path) -> None:

@@ -21,7 +21,7 @@ class Principal:
     display_name: str = ""
     groups: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
-    attributes: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     is_admin: bool = False
 
     @classmethod

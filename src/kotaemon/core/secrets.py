@@ -53,9 +53,14 @@ class Secret:
         def refuse(_: Secret) -> str:
             raise TypeError("Secrets cannot be serialised; they come only from the environment")
 
-        from_str = core_schema.no_info_plain_validator_function(
-            lambda v: v if isinstance(v, Secret) else cls(v)
-        )
+        def validate(value: object) -> Secret:
+            if isinstance(value, Secret):
+                return value
+            if not isinstance(value, str):
+                raise ValueError("a secret must be a string")
+            return cls(value)
+
+        from_str = core_schema.no_info_plain_validator_function(validate)
         return core_schema.json_or_python_schema(
             json_schema=from_str,
             python_schema=from_str,

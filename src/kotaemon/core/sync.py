@@ -62,8 +62,13 @@ def iterate_sync(agen: AsyncIterator[T], *, name: str = "stream") -> Iterator[T]
     """Iterate an async iterator from synchronous code, item by item."""
     _refuse_inside_event_loop(name)
     portal = _get_portal()
-    while True:
-        try:
-            yield portal.call(agen.__anext__)
-        except StopAsyncIteration:
-            return
+    try:
+        while True:
+            try:
+                yield portal.call(agen.__anext__)
+            except StopAsyncIteration:
+                return
+    finally:  # also when the caller stops early: close streams and connections now
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None:
+            portal.call(aclose)

@@ -74,6 +74,10 @@ class OpenAICompatibleEmbedder(Embedder):
             response = await self._client.embeddings.create(
                 model=self._model_name, input=list(texts)
             )
+        except openai.AuthenticationError as exc:
+            raise EmbeddingError(
+                "the embedding server refused the API key; check KOTAEMON_EMBEDDING_API_KEY"
+            ) from exc
         except openai.APIError as exc:
             raise EmbeddingError(
                 f"embedding server failed ({type(exc).__name__}: {exc}); check "

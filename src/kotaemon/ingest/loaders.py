@@ -198,8 +198,8 @@ def _text_blocks(text: str, page: int | None = None) -> list[Block]:
 
 
 def _code(text: str) -> str:
-    """Code kept verbatim, except trailing spaces and blank lines at either end."""
-    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+    """Code kept verbatim, except control characters, trailing spaces and blank edge lines."""
+    return "\n".join(_CONTROL.sub("", line).rstrip() for line in text.splitlines()).strip("\n")
 
 
 def _para(text: str, page: int | None = None) -> Block:

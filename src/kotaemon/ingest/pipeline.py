@@ -18,10 +18,11 @@ import numpy as np
 
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import (
+    CorruptFileError,
     EmbeddingModelMismatchError,
     FileTooLargeError,
-    IngestError,
     InvalidInputError,
+    KotaemonError,
 )
 from kotaemon.core.schema import Collection
 from kotaemon.embeddings.base import Embedder
@@ -109,8 +110,8 @@ class IngestPipeline(BaseComponent):
                 )
             data = await anyio.Path(path).read_bytes()
             return await self.ingest_bytes(data, source, collection, force=force)
-        except IngestError as exc:
-            log.warning("file not ingested", extra={"source": source, "code": exc.code})
+        except KotaemonError as exc:  # this file failed; the next one may not
+            log.warning("file not ingested: %s (%s)", source, exc.code)
             return FileResult(source, "failed", error_code=exc.code, error=exc.message)
         except OSError as exc:
             return FileResult(
@@ -136,13 +137,15 @@ class IngestPipeline(BaseComponent):
                 f"but this process uses {self.embedder.model}; use that model or re-embed the "
                 "collection"
             )
-        content_hash = hashlib.sha256(data).hexdigest()
+        content_hash = await anyio.to_thread.run_sync(lambda: hashlib.sha256(data).hexdigest())
         if not force and await self.store.document_hash(collection, source) == content_hash:
             return FileResult(source, "unchanged")
         loaded = await anyio.to_thread.run_sync(
             lambda: load_bytes(data, Path(source).name, max_bytes=self.max_file_bytes)
         )
         drafts = await anyio.to_thread.run_sync(self.splitter.split, loaded.blocks)
+        if not drafts:
+            raise CorruptFileError(f"{Path(source).name}: only headings, no text to index")
         chunks = await self._prepare_chunks(collection, drafts)
         document = DocumentRecord(
             source=source,
@@ -162,9 +165,11 @@ class IngestPipeline(BaseComponent):
     ) -> list[ChunkRecord]:
         texts = [d.indexed_text for d in drafts]
         vectors = await self._embed_cached(collection.space_id, texts)
+        keyword_terms = await anyio.to_thread.run_sync(lambda: [KeywordTerms.of(t) for t in texts])
         records = []
-        for ordinal, (draft, vector) in enumerate(zip(drafts, vectors, strict=True)):
-            terms = KeywordTerms.of(draft.indexed_text)
+        for ordinal, (draft, vector, terms) in enumerate(
+            zip(drafts, vectors, keyword_terms, strict=True)
+        ):
             records.append(
                 ChunkRecord(
                     text=draft.text,

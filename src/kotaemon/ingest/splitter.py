@@ -95,13 +95,16 @@ class Splitter:
         for unit in units:
             if current.units and current.tokens + unit[1] > self.chunk_size:
                 drafts.extend(self._flush(current, headings))
-                current = _Open(units=self._overlap(current.units), page=current.page)
+                carried = self._overlap(current.units)
+                if sum(n for _, n in carried) + unit[1] > self.chunk_size:
+                    carried = []  # the overlap would push this unit over the size
+                current = _Open(units=carried, page=current.page)
             current.units.append(unit)
         return current
 
     def _sentences(self, text: str) -> Iterator[tuple[str, int]]:
         for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(text))):
-            sep = "" if _CJK.match(sentence) else " "
+            sep = "" if _CJK.search(sentence) else " "
             tokens = self._count(sentence)
             if tokens <= self.chunk_size:
                 yield sep + sentence, tokens
@@ -109,13 +112,15 @@ class Splitter:
                 yield from self._hard_split(sentence, sep)
 
     def _hard_split(self, sentence: str, sep: str) -> Iterator[tuple[str, int]]:
-        """Cut an over-long sentence at words (or characters, for CJK) to fit a chunk.
+        """Cut an over-long sentence at spaces (or characters, without spaces) to fit a chunk.
 
         Parts are sized from the sentence's tokens-per-piece ratio, then shrunk until they fit,
         so a huge unpunctuated text costs a few tokenizer calls per chunk, not one per word.
+        A single word longer than a chunk (a URL, a hash) is cut by characters.
         """
-        pieces = sentence.split(" ") if sep else list(sentence)
-        joiner = " " if sep else ""
+        by_words = " " in sentence.strip()
+        pieces = sentence.split(" ") if by_words else list(sentence)
+        joiner = " " if by_words else ""
         step = max(1, int(len(pieces) * self.chunk_size * 0.9 / self._count(sentence)))
         start = 0
         while start < len(pieces):
@@ -126,7 +131,10 @@ class Splitter:
                 if tokens <= self.chunk_size or size == 1:
                     break
                 size = max(1, size * self.chunk_size // tokens - 1)
-            yield sep + text, tokens
+            if tokens > self.chunk_size:  # one word longer than a chunk
+                yield from self._hard_split(text, sep)
+            else:
+                yield sep + text, tokens
             start += size
 
     def _overlap(self, units: list[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -57,7 +57,11 @@ class OpenAICompatibleLLM(LLMInterface):
         )
 
     def __repr__(self) -> str:
-        return f"OpenAICompatibleLLM(base_url={str(self._client.base_url)!r}, model={self.model!r})"
+        url = self._client.base_url  # credentials in the URL are not shown
+        return (
+            f"OpenAICompatibleLLM(base_url='{url.scheme}://{url.host}{url.path}', "
+            f"model={self.model!r})"
+        )
 
     async def close(self) -> None:
         await self._client.close()

@@ -197,13 +197,24 @@ class RAGPipeline(BaseComponent):
     def _fit(
         self, question: str, chunks: list[RetrievedChunk], language: Language
     ) -> list[RetrievedChunk]:
-        """The best chunks that fit the model's window, in rank order."""
+        """The best chunks that fit the model's window, in rank order.
+
+        The best chunk is always kept, cut to the budget if it alone is too long.
+        """
         budget = self._budget(question, language)
         kept: list[RetrievedChunk] = []
         for chunk in chunks:
-            budget -= estimate_tokens(self._source_block(len(kept) + 1, chunk, language))
-            if budget < 0:
+            cost = estimate_tokens(self._source_block(len(kept) + 1, chunk, language))
+            if cost > budget:
+                if not kept:
+                    share = max(budget, 64) / cost
+                    kept.append(
+                        chunk.model_copy(
+                            update={"text": chunk.text[: int(len(chunk.text) * share)]}
+                        )
+                    )
                 break
+            budget -= cost
             kept.append(chunk)
         return kept
 

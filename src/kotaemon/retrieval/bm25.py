@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from pgvector import SparseVector
 
-from kotaemon.retrieval.tokenize import TERM_SPACE, term_id, tokenize
+from kotaemon.retrieval.tokenize import term_id, tokenize
+from kotaemon.store.base import TERM_SPACE
 
 K1 = 1.2
 B = 0.75

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio
 
 from kotaemon.core.component import BaseComponent
-from kotaemon.core.errors import EmbeddingModelMismatchError, InvalidInputError, NotFoundError
+from kotaemon.core.errors import (
+    EmbeddingModelMismatchError,
+    InvalidInputError,
+    KotaemonError,
+    NotFoundError,
+)
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection, RetrievedChunk
 from kotaemon.embeddings.base import Embedder
 from kotaemon.retrieval.bm25 import query_terms
 from kotaemon.retrieval.fusion import reciprocal_rank_fusion
 from kotaemon.store.base import VectorStore
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "keyword"]
 
@@ -44,7 +52,6 @@ class RetrievalResult:
 
     chunks: list[RetrievedChunk]
     top_dense_score: float | None
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 class VectorDBRetriever(BaseComponent):
@@ -99,9 +106,10 @@ class VectorDBRetriever(BaseComponent):
         """
         if not query.strip():
             raise InvalidInputError("the query is empty; ask a question", code="empty_query")
-        targets = await self._targets(principal or self.principal, collections)
         top_k = top_k or self.config.top_k
         mode = mode or self.config.mode
+        RetrievalConfig(top_k=top_k, mode=mode)  # validates the per-call values
+        targets = await self._targets(principal or self.principal, collections, mode)
         limit = top_k * self.config.overfetch if mode == "hybrid" else top_k
         dense: list[RetrievedChunk] = []
         keyword: list[RetrievedChunk] = []
@@ -122,11 +130,14 @@ class VectorDBRetriever(BaseComponent):
                 )
             )
 
-        async with anyio.create_task_group() as tg:
-            if mode in ("hybrid", "dense"):
-                tg.start_soon(run_dense)
-            if mode in ("hybrid", "keyword"):
-                tg.start_soon(run_keyword)
+        try:
+            async with anyio.create_task_group() as tg:
+                if mode in ("hybrid", "dense"):
+                    tg.start_soon(run_dense)
+                if mode in ("hybrid", "keyword"):
+                    tg.start_soon(run_keyword)
+        except* KotaemonError as group:  # the first error tells the caller what went wrong
+            raise group.exceptions[0] from None
         top_dense = dense[0].dense_score if dense else None
         if mode == "dense":
             return RetrievalResult(dense[:top_k], top_dense)
@@ -139,7 +150,14 @@ class VectorDBRetriever(BaseComponent):
         )
         return RetrievalResult(fused, top_dense)
 
-    async def _targets(self, principal: Principal, names: Sequence[str] | None) -> list[Collection]:
+    async def _targets(
+        self, principal: Principal, names: Sequence[str] | None, mode: Mode
+    ) -> list[Collection]:
+        """The collections to search: those named, or every readable one in this model's space.
+
+        :raises NotFoundError: if a named collection is unknown or not readable.
+        :raises EmbeddingModelMismatchError: if a named collection uses another model (dense).
+        """
         names = names if names is not None else self.collections
         found = await self.store.collections(principal, names)
         missing = set(names or ()) - {c.name for c in found}
@@ -150,7 +168,10 @@ class VectorDBRetriever(BaseComponent):
                 code="collection_not_found",
             )
         foreign = [c.name for c in found if c.embedding_model != self.embedder.model]
-        if foreign:
+        if foreign and names is None:  # searching everything: skip what this model cannot read
+            log.info("skipping collections of other embedding models: %s", ", ".join(foreign))
+            return [c for c in found if c.embedding_model == self.embedder.model]
+        if foreign and mode != "keyword":
             raise EmbeddingModelMismatchError(
                 f"collections {', '.join(foreign)} are embedded with another model than "
                 f"{self.embedder.model}; query them with their own model or re-embed them"

@@ -14,12 +14,12 @@ from hashlib import blake2b
 import rjieba
 import Stemmer
 
+from kotaemon.store.base import TERM_SPACE
+
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W_]+")
 _stemmer = Stemmer.Stemmer("english")
 
-#: Term ids are hashes in [0, TERM_SPACE); pgvector's sparsevec allows 1e9 dimensions.
-TERM_SPACE = 999_999_937
 
 ENGLISH_STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being

@@ -49,6 +49,10 @@ class WriteResult:
     chunk_count: int
 
 
+#: Keyword term ids are hashes in [0, TERM_SPACE); pgvector's sparsevec allows 1e9 dimensions.
+TERM_SPACE = 999_999_937
+
+
 class VectorStore(Protocol):
     """Collections, documents, chunks and their vectors; :class:`PostgresStore` implements it."""
 

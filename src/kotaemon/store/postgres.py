@@ -18,6 +18,7 @@ import numpy as np
 import psycopg
 from pgvector import Vector
 from pgvector.psycopg import register_vector_async
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -27,19 +28,19 @@ from kotaemon.core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
     StoreError,
 )
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection, DocumentInfo, RetrievedChunk
-from kotaemon.retrieval.tokenize import TERM_SPACE
 from kotaemon.store import migrate
-from kotaemon.store.base import ChunkRecord, DocumentRecord, WriteResult
+from kotaemon.store.base import TERM_SPACE, ChunkRecord, DocumentRecord, WriteResult
 from kotaemon.store.queries import composed, query
 
 log = logging.getLogger(__name__)
 
-MIN_SERVER_VERSION = 150000  # PostgreSQL 15
-MIN_PGVECTOR = (0, 8, 0)  # iterative index scans keep filtered HNSW results complete
+#: pgvector indexes (HNSW) take vectors of at most 2,000 dimensions.
+MAX_INDEXED_DIM = 2000
 
 
 class PostgresStore:
@@ -55,6 +56,7 @@ class PostgresStore:
 
     def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 30.0) -> None:
         self._url = url
+        self._timeout = timeout
         self._pool = AsyncConnectionPool(
             url,
             min_size=1,
@@ -73,37 +75,32 @@ class PostgresStore:
 
         :raises StoreError: if the server is unreachable or too old.
         """
+        await anyio.to_thread.run_sync(migrate.upgrade, self._url)
         try:
-            await anyio.to_thread.run_sync(migrate.upgrade, self._url)
             await self._pool.open(wait=True, timeout=self._pool.timeout)
         except (psycopg.OperationalError, PoolTimeout) as exc:
+            await self._pool.close()
             raise StoreError(
                 f"cannot reach PostgreSQL ({exc}); check KOTAEMON_DATABASE_URL and that the "
                 "server runs"
             ) from exc
-        await self._check_versions()
 
     async def close(self) -> None:
         await self._pool.close()
 
-    @staticmethod
-    async def _configure(conn: psycopg.AsyncConnection) -> None:
+    async def _configure(self, conn: psycopg.AsyncConnection) -> None:
         await register_vector_async(conn)
         # Iterative scans keep filtered HNSW searches from coming back short.
         await conn.execute("SET hnsw.ef_search = 100")
         await conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        await self._limit_statements(conn, self._timeout)
 
-    async def _check_versions(self) -> None:
-        async with self._connection() as conn:
-            row = await (await conn.execute(query("server_versions"))).fetchone()
-        assert row is not None
-        pgvector = tuple(int(p) for p in (row["pgvector_version"] or "0").split(".")[:3])
-        if row["server_version"] < MIN_SERVER_VERSION or pgvector < MIN_PGVECTOR:
-            raise StoreError(
-                f"kotaemon needs PostgreSQL >= 15 with pgvector >= 0.8.0; the server has "
-                f"{row['server_version']} with pgvector {row['pgvector_version']}",
-                code="store_version",
-            )
+    @staticmethod
+    async def _limit_statements(conn: psycopg.AsyncConnection, seconds: float) -> None:
+        """No statement or lock wait on ``conn`` may outlast ``seconds`` (0: no limit)."""
+        milliseconds = sql.Literal(int(seconds * 1000))
+        await conn.execute(sql.SQL("SET statement_timeout = {}").format(milliseconds))
+        await conn.execute(sql.SQL("SET lock_timeout = {}").format(milliseconds))
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
@@ -112,8 +109,20 @@ class PostgresStore:
                 yield conn
         except PoolTimeout as exc:
             raise StoreError("no database connection free in time; retry shortly") from exc
+        except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable) as exc:
+            raise StoreError(
+                "the database did not answer in time (KOTAEMON_DB_TIMEOUT); retry shortly",
+                code="store_timeout",
+            ) from exc
+        except psycopg.errors.IntegrityError:
+            raise  # the caller turns it into a conflict or an invalid-input error
         except psycopg.OperationalError as exc:
             raise StoreError(f"database unavailable: {exc}") from exc
+        except psycopg.Error as exc:
+            log.exception("database error")
+            raise StoreError(
+                f"database error ({type(exc).__name__}); see the server log", code="store_error"
+            ) from exc
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[psycopg.AsyncConnection]:
@@ -123,25 +132,45 @@ class PostgresStore:
     # --- embedding spaces --------------------------------------------------------------------
 
     async def ensure_space(self, model: str, dim: int) -> int:
-        """The id of ``model``'s vector space, registered with its HNSW index on first use."""
-        if model in self._spaces:
-            space_id, known_dim = self._spaces[model]
-        else:
-            async with self._transaction() as conn:
+        """The id of ``model``'s vector space, registered with its HNSW index on first use.
+
+        :raises ConfigurationError: if the model is registered with another dimension, or has
+            more dimensions than pgvector can index.
+        """
+        if dim > MAX_INDEXED_DIM:
+            raise ConfigurationError(
+                f"embedding model {model} has {dim} dimensions; pgvector indexes at most "
+                f"{MAX_INDEXED_DIM}: pick a smaller model or ask the server for fewer dimensions"
+            )
+        if model not in self._spaces:
+            async with self._connection() as conn:
                 await conn.execute(query("insert_space"), {"model": model, "dim": dim})
                 row = await (await conn.execute(query("find_space"), {"model": model})).fetchone()
                 assert row is not None
-                space_id, known_dim = row["id"], row["dim"]
-                index = f"chunks_embedding_space_{space_id}_idx"
-                await conn.execute(
-                    composed("create_space_index", index=index, dim=known_dim, space=space_id)
-                )
-            self._spaces[model] = (space_id, known_dim)
+                await self._create_space_index(conn, row["id"], row["dim"])
+            self._spaces[model] = (row["id"], row["dim"])
+        space_id, known_dim = self._spaces[model]
         if known_dim != dim:
             raise ConfigurationError(
                 f"embedding model {model} is registered with dimension {known_dim}, not {dim}"
             )
         return space_id
+
+    async def _create_space_index(
+        self, conn: psycopg.AsyncConnection, space_id: int, dim: int
+    ) -> None:
+        """Build a space's HNSW index without blocking writers (CONCURRENTLY, no time limit)."""
+        index = f"chunks_embedding_space_{space_id}_idx"
+        exists = await (await conn.execute(query("index_exists"), {"name": index})).fetchone()
+        if exists:
+            return
+        await self._limit_statements(conn, 0)
+        try:
+            await conn.execute(composed("create_space_index", index=index, dim=dim, space=space_id))
+        except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):
+            pass  # another process built it at the same moment
+        finally:
+            await self._limit_statements(conn, self._timeout)
 
     # --- collections -------------------------------------------------------------------------
 
@@ -227,14 +256,30 @@ class PostgresStore:
         return found[0]
 
     async def delete_collection(self, principal: Principal, name: str) -> None:
-        target = await self.collection(principal, name, write=True)
+        """Delete a collection and everything in it (its owner or an admin only).
+
+        :raises NotFoundError: if the principal cannot see it.
+        :raises PermissionDeniedError: if the principal does not own it.
+        """
+        target = await self.collection(principal, name)
+        _require_owner(principal, target, "delete")
         async with self._transaction() as conn:
             await conn.execute(query("delete_collection"), {"collection_id": target.id})
 
     async def grant(
-        self, collection: Collection, *, grantee_kind: str, grantee: str, permission: str
+        self,
+        principal: Principal,
+        collection: Collection,
+        *,
+        grantee_kind: str,
+        grantee: str,
+        permission: str,
     ) -> None:
-        """Let a user or group (``grantee_kind``) read or write ``collection``."""
+        """Let a user or group (``grantee_kind``) read or write ``collection``.
+
+        :raises PermissionDeniedError: unless ``principal`` owns the collection or is an admin.
+        """
+        _require_owner(principal, collection, "share")
         if grantee_kind not in ("user", "group") or permission not in ("read", "write"):
             raise InvalidInputError("grantee_kind is user or group; permission is read or write")
         async with self._transaction() as conn:
@@ -290,27 +335,25 @@ class PostgresStore:
             document_id = await self._upsert_document(conn, collection, document, len(chunks))
             new_terms = sum(c.term_count for c in chunks)
             avgdl = (term_total + new_terms) / max(chunk_total + len(chunks), 1)
-            await self._insert_chunks(conn, collection, document_id, chunks, bm25_vector, avgdl)
+            await self._insert_chunks(
+                conn, collection, document_id, document.metadata, chunks, bm25_vector, avgdl
+            )
             await self._add_counts(conn, collection.id, 0 if old else 1, len(chunks), new_terms)
         return WriteResult(str(document_id), "replaced" if old else "added", len(chunks))
 
     async def _release(
         self, conn: psycopg.AsyncConnection, collection_id: str, document_id: Any
     ) -> tuple[int, int]:
-        """Take a document's chunks out of the statistics and delete them."""
+        """Take a document's chunks out of the statistics and delete them.
+
+        :returns: how many chunks and terms were removed.
+        """
         params = {"collection_id": collection_id, "document_id": document_id}
-        row = await (
-            await conn.execute(
-                "SELECT count(*) AS n, coalesce(sum(term_count), 0) AS t FROM chunks "
-                "WHERE document_id = %(document_id)s",
-                params,
-            )
-        ).fetchone()
-        assert row is not None
         await conn.execute(query("release_document_terms"), params)
-        await conn.execute(query("release_document_counts"), params)
-        await conn.execute(query("delete_chunks"), params)
-        return int(row["n"]), int(row["t"])
+        row = await (await conn.execute(query("delete_chunks"), params)).fetchone()
+        assert row is not None
+        await self._add_counts(conn, collection_id, 0, -row["chunks"], -row["terms"])
+        return int(row["chunks"]), int(row["terms"])
 
     async def _upsert_document(
         self,
@@ -342,11 +385,12 @@ class PostgresStore:
         conn: psycopg.AsyncConnection,
         collection: Collection,
         document_id: Any,
+        document_metadata: dict[str, Any],
         chunks: Sequence[ChunkRecord],
         bm25_vector: Any,
         avgdl: float,
     ) -> None:
-        metadata = Jsonb({})
+        metadata = Jsonb(document_metadata)  # chunks carry it, so filters need no join
         async with conn.cursor() as cur:
             await cur.executemany(
                 query("insert_chunk"),
@@ -510,3 +554,10 @@ class PostgresStore:
             )
             for r in rows
         ]
+
+
+def _require_owner(principal: Principal, collection: Collection, action: str) -> None:
+    if not (principal.is_admin or collection.owner_id == principal.user_id):
+        raise PermissionDeniedError(
+            f"only the owner of collection {collection.name!r} or an admin may {action} it"
+        )

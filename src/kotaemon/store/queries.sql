@@ -17,9 +17,14 @@ SELECT id, dim FROM embedding_spaces WHERE model = %(model)s;
 INSERT INTO embedding_spaces (model, dim) VALUES (%(model)s, %(dim)s)
 ON CONFLICT (model) DO NOTHING;
 
+-- name: index_exists
+-- Whether an index of that name exists.
+SELECT 1 FROM pg_indexes WHERE indexname = %(name)s;
+
 -- name: create_space_index
--- The HNSW index of one space's vectors (cosine distance on unit vectors).
-CREATE INDEX IF NOT EXISTS {index} ON chunks
+-- The HNSW index of one space's vectors (cosine distance on unit vectors). CONCURRENTLY: writers
+-- of other spaces are not blocked while it builds.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON chunks
 USING hnsw ((embedding::vector({dim})) vector_cosine_ops) WHERE space_id = {space};
 
 -- name: insert_collection
@@ -56,7 +61,8 @@ ORDER BY c.name;
 DELETE FROM collections WHERE id = %(collection_id)s;
 
 -- name: lock_collection
--- Serialises writers of one collection, so BM25 statistics stay exact and no deadlock occurs.
+-- Serialises writers of one collection, so its counts and document frequencies stay exact and
+-- no deadlock occurs.
 SELECT chunk_count, term_count FROM collections WHERE id = %(collection_id)s FOR UPDATE;
 
 -- name: find_document
@@ -74,18 +80,10 @@ UPDATE term_stats t SET df = t.df - old.n
 FROM old
 WHERE t.collection_id = %(collection_id)s AND t.term = old.term;
 
--- name: release_document_counts
--- Removes a document's chunks from the collection's chunk and term counts.
-UPDATE collections c
-SET chunk_count = c.chunk_count - old.chunks, term_count = c.term_count - old.terms,
-    updated_at = now()
-FROM (SELECT count(*) AS chunks, coalesce(sum(term_count), 0) AS terms
-      FROM chunks WHERE document_id = %(document_id)s) old
-WHERE c.id = %(collection_id)s;
-
 -- name: delete_chunks
--- Deletes a document's chunks.
-DELETE FROM chunks WHERE document_id = %(document_id)s;
+-- Deletes a document's chunks; returns how many chunks and terms went.
+WITH gone AS (DELETE FROM chunks WHERE document_id = %(document_id)s RETURNING term_count)
+SELECT count(*) AS chunks, coalesce(sum(term_count), 0) AS terms FROM gone;
 
 -- name: delete_document
 -- Deletes a document (its chunks go with it).
