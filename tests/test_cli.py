@@ -45,6 +45,9 @@ def test_ingest_ask_search(database_url: str, tmp_path: Path) -> None:
     listed = run(["collections"], database_url, tmp_path)
     assert "bank" in listed.stdout
 
+    docs = run(["documents", "-c", "bank"], database_url, tmp_path)
+    assert docs.returncode == 0 and "信用卡收费标准" in docs.stdout and "text/html" in docs.stdout
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

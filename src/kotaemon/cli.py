@@ -110,7 +110,9 @@ def ingest(
             err.print(f"[red]failed[/]    {name}: {escape(r.error or '')} [dim]({r.error_code})[/]")
         else:
             err.print(
-                f"{r.status:<10}{name} ({r.chunks} chunks)" if r.chunks else f"{r.status:<10}{name}"
+                f"{r.status:<10}{name} ({r.chunk_count} chunks)"
+                if r.chunk_count
+                else f"{r.status:<10}{name}"
             )
     counts = {
         s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "failed")
@@ -213,6 +215,28 @@ def collections() -> None:
                 str(c.chunk_count),
                 c.embedding_model,
                 Text(c.owner_id),
+            )
+        out.print(table)
+
+    _run(job)
+
+
+@app.command()
+def documents(
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", "-c", help="Collections to list (repeatable); default: all."),
+    ] = None,
+) -> None:
+    """List the documents of the collections you can read."""
+
+    async def job(engine: Engine) -> None:
+        assert engine.store is not None
+        targets = await engine.store.collections(Principal.local(), collection)
+        table = Table("collection", "title", "type", "chunks", "source")
+        for d in await engine.store.documents(targets):
+            table.add_row(
+                d.collection, Text(d.title), d.media_type, str(d.chunk_count), Text(d.source)
             )
         out.print(table)
 

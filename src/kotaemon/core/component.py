@@ -25,8 +25,8 @@ class BaseComponent:
         list(Shout().stream("hi"))   # ["HI"]
 
     Subclasses need not call ``super().__init__()``: the base keeps no instance state.
-    Expensive set-up (loading models, opening pools) belongs in ``warm_up``/``awarm_up``, not in
-    ``__init__``.
+    Expensive set-up (loading models, opening pools) belongs in ``warm_up`` (or an async
+    ``open``), not in ``__init__``.
     """
 
     def run(self, *args: Any, **kwargs: Any) -> Any:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
 
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+from kotaemon.core.text import CJK_CHARACTER
 
 
 class Embedder(ABC):
@@ -51,7 +50,7 @@ class Embedder(ABC):
 
 def estimate_tokens(text: str) -> int:
     """About one token per CJK character and per four other characters (budgets, chunking)."""
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK_CHARACTER.findall(text))
     return cjk + (len(text) - cjk + 3) // 4
 
 

@@ -37,6 +37,7 @@ from kotaemon.core.errors import (
     IngestError,
     UnsupportedFileError,
 )
+from kotaemon.core.text import CJK_TEXT
 
 TEXT, MARKDOWN, HTML, PDF = "text/plain", "text/markdown", "text/html", "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -46,8 +47,7 @@ _SUPPORTED = "supported types are .txt, .md, .html, .pdf, .docx"
 _MAX_ZIP_RATIO = 100
 _RATIO_FLOOR = 2**20  # smaller zip members are harmless whatever their compression ratio
 
-_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])\s*\n\s*(?=[{_CJK}])")
+_CJK_BREAK = re.compile(rf"(?<=[{CJK_TEXT}])\s*\n\s*(?=[{CJK_TEXT}])")
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _BLANK_LINE = re.compile(r"\n\s*\n")

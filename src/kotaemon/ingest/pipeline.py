@@ -18,6 +18,7 @@ import numpy as np
 
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import (
+    ConfigurationError,
     CorruptFileError,
     EmbeddingModelMismatchError,
     FileTooLargeError,
@@ -42,7 +43,7 @@ class FileResult:
 
     source: str
     status: FileStatus
-    chunks: int = 0
+    chunk_count: int = 0
     error_code: str | None = None
     error: str | None = None
 
@@ -67,6 +68,11 @@ class IngestPipeline(BaseComponent):
         chunk_overlap: int = 32,
         max_file_bytes: int = 50 * 2**20,
     ) -> None:
+        if chunk_size > embedder.max_tokens:
+            raise ConfigurationError(
+                f"chunk_size {chunk_size} is over what {embedder.model} reads "
+                f"({embedder.max_tokens} tokens); lower KOTAEMON_CHUNK_SIZE"
+            )
         self.store = store
         self.embedder = embedder
         self.splitter = Splitter(
@@ -158,7 +164,7 @@ class IngestPipeline(BaseComponent):
         written = await self.store.write_document(
             collection, document, chunks, _bm25_vector, force=force
         )
-        return FileResult(source, written.status, chunks=written.chunk_count)  # type: ignore[arg-type]
+        return FileResult(source, written.status, chunk_count=written.chunk_count)
 
     async def _prepare_chunks(
         self, collection: Collection, drafts: Sequence[ChunkDraft]

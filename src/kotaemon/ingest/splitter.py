@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from kotaemon.core.text import IDEOGRAPH
 from kotaemon.ingest.loaders import Block
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])\s*|(?<=[.])\s+|\n+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ class Splitter:
 
     def _sentences(self, text: str) -> Iterator[tuple[str, int]]:
         for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(text))):
-            sep = "" if _CJK.search(sentence) else " "
+            sep = "" if IDEOGRAPH.search(sentence) else " "
             tokens = self._count(sentence)
             if tokens <= self.chunk_size:
                 yield sep + sentence, tokens

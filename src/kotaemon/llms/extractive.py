@@ -34,6 +34,7 @@ class ExtractiveAnswerer:
         text = await ExtractiveAnswerer(embedder).answer("宽限期是几天？", sources, "zh")
 
     :param max_sources: only the sentences of the best few chunks are considered.
+    :param max_candidates: at most this many sentences are embedded per answer.
     """
 
     model = "extractive"
@@ -44,13 +45,15 @@ class ExtractiveAnswerer:
         *,
         max_sentences: int = 3,
         max_chars: int = 600,
-        max_sources: int = 4,
+        max_sources: int = 3,
+        max_candidates: int = 24,
         keyword_weight: float = 0.1,
     ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.max_chars = max_chars
         self.max_sources = max_sources
+        self.max_candidates = max_candidates
         self.keyword_weight = keyword_weight
 
     async def answer(self, question: str, sources: Sequence[RetrievedChunk], language: str) -> str:
@@ -67,7 +70,7 @@ class ExtractiveAnswerer:
             (sentence, marker)
             for marker, chunk in enumerate(sources, start=1)
             for sentence in _sentences(chunk.text)
-        ]
+        ][: self.max_candidates]  # each candidate costs one (short) embedding
         if not candidates:
             return []
         query = await self.embedder.embed_query(question)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from kotaemon.core.text import IDEOGRAPH
+
 Language = Literal["zh", "en"]
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -17,6 +18,6 @@ def detect_language(text: str) -> Language:
     A Chinese character carries about as much as four Latin letters, hence the weighting:
     "我的HSBC卡" is Chinese, "What does 宽限期 mean?" is English.
     """
-    cjk = len(_CJK.findall(text))
+    cjk = len(IDEOGRAPH.findall(text))
     latin = len(_LATIN.findall(text))
     return "zh" if cjk and cjk * 4 >= latin else "en"

@@ -14,9 +14,9 @@ from hashlib import blake2b
 import rjieba
 import Stemmer
 
+from kotaemon.core.text import IDEOGRAPH_RUN
 from kotaemon.store.base import TERM_SPACE
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W_]+")
 _stemmer = Stemmer.Stemmer("english")
 
@@ -45,7 +45,7 @@ def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     for match in _WORD.finditer(unicodedata.normalize("NFKC", text).lower()):
         word = match.group()
-        if _CJK_RUN.search(word):
+        if IDEOGRAPH_RUN.search(word):
             tokens.extend(_mixed_tokens(word))
         else:
             tokens.extend(_latin_tokens(word))
@@ -55,7 +55,7 @@ def tokenize(text: str) -> list[str]:
 def _mixed_tokens(word: str) -> list[str]:
     out: list[str] = []
     last = 0
-    for run in _CJK_RUN.finditer(word):
+    for run in IDEOGRAPH_RUN.finditer(word):
         out.extend(_latin_tokens(word[last : run.start()]))
         out.extend(t for t in rjieba.cut(run.group()) if t not in CHINESE_STOPWORDS)
         last = run.end()

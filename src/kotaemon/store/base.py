@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class DocumentRecord:
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     document_id: str
-    status: str  # "added", "replaced" or "unchanged"
+    status: Literal["added", "replaced", "unchanged"]
     chunk_count: int
 
 
