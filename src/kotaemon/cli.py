@@ -241,3 +241,19 @@ def documents(
         out.print(table)
 
     _run(job)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on. Default: KOTAEMON_HOST (127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to listen on. Default: KOTAEMON_PORT (8000)."),
+    ] = None,
+) -> None:
+    """Run the HTTP service (chat, search, collections, health probes); logs go to stdout."""
+    from kotaemon.server.runner import serve as run_server  # FastAPI loads only for this command
+
+    run_server(_settings(), host=host, port=port)

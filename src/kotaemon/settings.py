@@ -87,6 +87,31 @@ class Settings(BaseSettings):
     # --- logging -------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # --- HTTP service ---------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address `kotaemon serve` listens on.")
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    max_request_bytes: Annotated[int, Field(ge=1)] = Field(
+        default=2**20, description="Larger request bodies get 413 request_too_large."
+    )
+    max_concurrent_requests: Annotated[int, Field(ge=1)] = Field(
+        default=64,
+        description="In-flight requests per process (health probes excluded); beyond it, "
+        "503 overloaded with Retry-After.",
+    )
+    request_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=120.0,
+        description="Time a request may take to start its response (504 request_timeout); "
+        "streams start at once, so this bounds non-streaming requests.",
+    )
+    sse_heartbeat_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=15.0, description="Idle time after which an event stream sends `: ping`."
+    )
+    shutdown_grace_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=20.0,
+        description="After SIGTERM, how long in-flight requests may finish before they are "
+        "cancelled.",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _read_secret_files(cls, values: dict) -> dict:

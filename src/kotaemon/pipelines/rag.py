@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from kotaemon.core.component import BaseComponent
@@ -92,10 +93,10 @@ class RAGPipeline(BaseComponent):
     ) -> AsyncIterator[Event]:
         """Events of one answer: sources, deltas, then done or error (never an exception)."""
         try:
-            async for event in self._answer(
-                question, principal, collections, metadata_filter, history
-            ):
-                yield event
+            answer = self._answer(question, principal, collections, metadata_filter, history)
+            async with aclosing(answer):  # closing this stream closes the LLM's at once
+                async for event in answer:
+                    yield event
         except KotaemonError as exc:
             yield ErrorEvent(code=exc.code, message=exc.message)
         except Exception:
@@ -134,11 +135,13 @@ class RAGPipeline(BaseComponent):
             return
         citation_filter = CitationFilter(len(sources))
         parts: list[str] = []
-        async for piece in self._generate(question, sources, language, history, answer):
-            settled = citation_filter.feed(piece)
-            if settled:
-                parts.append(settled)
-                yield DeltaEvent(text=settled)
+        generated = self._generate(question, sources, language, history, answer)
+        async with aclosing(generated):
+            async for piece in generated:
+                settled = citation_filter.feed(piece)
+                if settled:
+                    parts.append(settled)
+                    yield DeltaEvent(text=settled)
         tail = citation_filter.finish()
         if tail:
             parts.append(tail)
@@ -167,14 +170,16 @@ class RAGPipeline(BaseComponent):
             yield await self.extractive.answer(question, sources, language)
             return
         messages = self._messages(question, sources, language, history)
-        async for chunk in self.llm.astream(messages, max_tokens=self.max_output_tokens):
-            if chunk.text:
-                yield chunk.text
-            if chunk.usage:
-                answer.usage = Usage(
-                    prompt_tokens=chunk.usage.prompt_tokens,
-                    completion_tokens=chunk.usage.completion_tokens,
-                )
+        stream = self.llm.astream(messages, max_tokens=self.max_output_tokens)
+        async with aclosing(stream):  # type: ignore[type-var]
+            async for chunk in stream:
+                if chunk.text:
+                    yield chunk.text
+                if chunk.usage:
+                    answer.usage = Usage(
+                        prompt_tokens=chunk.usage.prompt_tokens,
+                        completion_tokens=chunk.usage.completion_tokens,
+                    )
 
     def _budget(self, question: str, language: Language) -> int:
         """Prompt tokens left for sources and history once the fixed parts are counted."""

@@ -1,0 +1,46 @@
+"""The app factory: ``create_app(settings)`` wires routes, error handlers and limits.
+
+Settings are built by the caller (``kotaemon serve``, a test), never at import time.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from kotaemon.server.errors import install_error_handlers
+from kotaemon.server.lifecycle import Lifecycle, lifespan
+from kotaemon.server.limits import (
+    BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
+    RequestTimeoutMiddleware,
+)
+from kotaemon.server.routes import chat, collections, health, search
+from kotaemon.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The HTTP service; its lifespan opens the :class:`~kotaemon.engine.Engine`."""
+    app = FastAPI(
+        title="kotaemon",
+        summary="Cited, streamed answers from your knowledge base.",
+        version=version("kotaemon"),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.lifecycle = Lifecycle()
+    install_error_handlers(app)
+    # Added innermost first: the concurrency limit sees a request before anything else.
+    app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.max_concurrent_requests,
+        exempt_paths=health.HEALTH_PATHS,
+    )
+    app.include_router(health.router)
+    app.include_router(chat.router, prefix="/v1")
+    app.include_router(search.router, prefix="/v1")
+    app.include_router(collections.router, prefix="/v1")
+    return app

@@ -1,0 +1,182 @@
+"""Middleware that keeps one process responsive under load: concurrency, body size, time.
+
+Each is a plain ASGI class, so it costs one function call per request. They answer with the
+service's JSON errors: 503 ``overloaded`` (with ``Retry-After``), 413 ``request_too_large`` and
+504 ``request_timeout``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Collection
+
+import anyio
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kotaemon.server.errors import error_response
+
+log = logging.getLogger(__name__)
+
+
+class ConcurrencyLimitMiddleware:
+    """Refuses a request at once with 503 ``overloaded`` while ``limit`` requests are in flight.
+
+    Refusing early keeps latency bounded in a burst and lets a load balancer retry elsewhere.
+    Health probes (``exempt_paths``) are never refused, so a busy process is not taken for a
+    dead one. An event stream counts until it ends.
+
+    Example::
+
+        app.add_middleware(ConcurrencyLimitMiddleware, limit=64, exempt_paths={"/healthz"})
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, exempt_paths: Collection[str] = ()) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        self.app = app
+        self.limit = limit
+        self.exempt_paths = frozenset(exempt_paths)
+        self.in_flight = 0  # one event loop per process: no lock needed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            response = error_response(
+                503,
+                "overloaded",
+                f"the server is handling its limit of {self.limit} requests; retry in a moment",
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+class RequestTooLarge(HTTPException):
+    """Raised while reading a body that outgrows the limit (rendered as a JSON 413)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            413,
+            f"the request body is over the limit of {max_bytes} bytes (KOTAEMON_MAX_REQUEST_BYTES)",
+        )
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 ``request_too_large`` for bodies over ``max_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; a chunked
+    body is counted as it arrives and refused once it passes the limit.
+
+    Example::
+
+        app.add_middleware(BodySizeLimitMiddleware, max_bytes=2**20)
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise RequestTooLarge(self.max_bytes)
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except RequestTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exc = RequestTooLarge(self.max_bytes)
+        await error_response(413, "request_too_large", exc.detail)(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length itself
+    return None
+
+
+class RequestTimeoutMiddleware:
+    """Answers 504 ``request_timeout`` when a request has not started its response in time.
+
+    The request's work is cancelled. A response that has started is left to finish: an event
+    stream starts at once, so in effect this bounds the non-streaming routes.
+
+    Example::
+
+        app.add_middleware(RequestTimeoutMiddleware, seconds=120)
+    """
+
+    def __init__(self, app: ASGIApp, *, seconds: float) -> None:
+        if not seconds > 0:
+            raise ValueError(f"seconds must be positive, got {seconds}")
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        with anyio.CancelScope(deadline=anyio.current_time() + self.seconds) as deadline:
+
+            async def send_and_release(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    deadline.deadline = math.inf
+                await send(message)
+
+            await self.app(scope, receive, send_and_release)
+        if deadline.cancelled_caught and not started:
+            log.warning(
+                "request timed out: method=%s path=%s seconds=%s",
+                scope["method"],
+                scope["path"],
+                self.seconds,
+            )
+            response = error_response(
+                504,
+                "request_timeout",
+                f"the request took longer than {self.seconds:g} s "
+                "(KOTAEMON_REQUEST_TIMEOUT_SECONDS); retry, or ask for a streamed answer",
+            )
+            await response(scope, receive, send)

@@ -1,0 +1,116 @@
+"""The HTTP API's request and response bodies.
+
+Request models (``…Request``, ``…Create``) are kept apart from response models (``…Public``,
+``…Response``) so that what a client may send never grows by accident with what it is shown.
+Answers, chunks and citations reuse the engine's own models (:mod:`kotaemon.core.schema`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kotaemon.core.schema import Collection, RetrievedChunk
+
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+CollectionNames = Annotated[
+    list[str] | None,
+    Field(
+        default=None,
+        max_length=100,
+        description="Collections to search; omitted: every collection you may read.",
+    ),
+]
+MetadataFilter = Annotated[
+    dict[str, Any] | None,
+    Field(
+        default=None,
+        description="Keep chunks whose metadata contains every key of this object with an "
+        "equal value (JSON containment).",
+        examples=[{"lang": "en"}],
+    ),
+]
+
+
+class _Request(BaseModel):
+    """Unknown fields are refused, so a misspelt option fails loudly instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatRequest(_Request):
+    """A question to answer from the knowledge base."""
+
+    question: Question = Field(examples=["信用卡还款的宽限期是几天？"])
+    collections: CollectionNames
+    filter: MetadataFilter
+    stream: bool = Field(
+        default=False,
+        description="true: a text/event-stream of sources, delta… and one done or error event.",
+    )
+
+
+class SearchRequest(_Request):
+    """A retrieval-only query: the chunks an answer would be built from."""
+
+    query: Question = Field(examples=["late payment fee"])
+    collections: CollectionNames
+    filter: MetadataFilter
+    top_k: int | None = Field(
+        default=None, ge=1, le=100, description="Chunks to return (default: KOTAEMON_TOP_K)."
+    )
+    mode: Literal["hybrid", "dense", "keyword"] | None = Field(
+        default=None, description="Default: KOTAEMON_RETRIEVAL_MODE."
+    )
+
+
+class SearchResponse(BaseModel):
+    chunks: list[RetrievedChunk]
+    top_dense_score: float | None = Field(
+        description="The best cosine similarity found (null in keyword mode or with no match)."
+    )
+
+
+class CollectionCreate(_Request):
+    name: str = Field(
+        min_length=1,
+        description="1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.",
+        examples=["policies"],
+    )
+    description: str = Field(default="", max_length=2000)
+
+
+class CollectionPublic(BaseModel):
+    """A collection as clients see it."""
+
+    name: str
+    description: str
+    owner_id: str
+    embedding_model: str
+    dim: int
+    document_count: int
+    chunk_count: int
+
+    @classmethod
+    def of(cls, collection: Collection) -> CollectionPublic:
+        return cls.model_validate(collection.model_dump(include=set(cls.model_fields)))
+
+
+class CollectionList(BaseModel):
+    collections: list[CollectionPublic]
+
+
+class HealthStatus(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable; safe to branch on.")
+    message: str = Field(description="For people: what went wrong and what to do.")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail

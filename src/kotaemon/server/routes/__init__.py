@@ -1,0 +1,1 @@
+"""One router per resource: chat, search, collections, and the health probes."""

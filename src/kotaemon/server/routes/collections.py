@@ -1,0 +1,67 @@
+"""``/v1/collections``: list, create, inspect and delete the collections you may see."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from kotaemon.server.deps import CurrentPrincipal, EngineDep, StoreDep
+from kotaemon.server.errors import COMMON_ERRORS, error_responses
+from kotaemon.server.models import CollectionCreate, CollectionList, CollectionPublic
+
+router = APIRouter(prefix="/collections", tags=["collections"])
+
+
+@router.get(
+    "",
+    summary="List the collections you may read",
+    responses=error_responses(*COMMON_ERRORS),
+)
+async def list_collections(store: StoreDep, principal: CurrentPrincipal) -> CollectionList:
+    found = await store.collections(principal)
+    return CollectionList(collections=[CollectionPublic.of(c) for c in found])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an empty collection, embedded with this server's model",
+    responses=error_responses(400, 409, 422, *COMMON_ERRORS),
+)
+async def create_collection(
+    body: CollectionCreate,
+    engine: EngineDep,
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> CollectionPublic:
+    created = await store.create_collection(
+        principal,
+        body.name,
+        model=engine.embedder.model,
+        dim=engine.embedder.dim,
+        description=body.description,
+    )
+    response.headers["Location"] = f"/v1/collections/{created.name}"
+    return CollectionPublic.of(created)
+
+
+@router.get(
+    "/{name}",
+    summary="Show one collection",
+    responses=error_responses(404, 422, *COMMON_ERRORS),
+)
+async def get_collection(
+    name: str, store: StoreDep, principal: CurrentPrincipal
+) -> CollectionPublic:
+    return CollectionPublic.of(await store.collection(principal, name))
+
+
+@router.delete(
+    "/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a collection with all its documents",
+    responses=error_responses(403, 404, 422, *COMMON_ERRORS),
+)
+async def delete_collection(name: str, store: StoreDep, principal: CurrentPrincipal) -> None:
+    await store.delete_collection(principal, name)

@@ -1,0 +1,85 @@
+"""Run the service on uvicorn, with a graceful shutdown on SIGTERM.
+
+On SIGTERM (or Ctrl-C) the app starts draining at once, so ``/readyz`` fails; uvicorn stops
+accepting connections and gives in-flight requests ``KOTAEMON_SHUTDOWN_GRACE_SECONDS`` to
+finish before it cancels them, then the engine closes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import sys
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from kotaemon.server.app import create_app
+from kotaemon.server.lifecycle import Lifecycle
+from kotaemon.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, which tells the app it is draining as soon as a signal arrives.
+
+    Example::
+
+        server, app = build_server(settings)    # Server(config, app.state.lifecycle)
+        server.run()                             # SIGTERM: /readyz fails, then a graceful stop
+    """
+
+    def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle) -> None:
+        super().__init__(config)
+        self.lifecycle = lifecycle
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.lifecycle.start_draining()
+        super().handle_exit(sig, frame)
+
+
+def build_server(
+    settings: Settings, *, host: str | None = None, port: int | None = None
+) -> tuple[Server, FastAPI]:
+    """A server for a new app; ``host`` and ``port`` default to the settings'."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
+        lifespan="on",  # a failure to open the engine stops the start-up
+        ws="none",
+        log_config=None,  # logging is set up by serve(); uvicorn's loggers propagate to it
+        server_header=False,
+    )
+    return Server(config, app.state.lifecycle), app
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Serve until SIGTERM or Ctrl-C; logs go to stdout."""
+    logging.basicConfig(
+        stream=sys.stdout,
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    server, _ = build_server(settings, host=host, port=port)
+    if not _is_loopback(server.config.host):
+        log.warning(
+            "listening on %s without authentication: every caller acts as the local admin; "
+            "keep it behind a trusted network",
+            server.config.host,
+        )
+    server.run()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False

@@ -1,0 +1,102 @@
+"""``kotaemon serve``: uvicorn settings, draining on SIGTERM, a graceful stop in a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kotaemon.server.runner import build_server
+from kotaemon.settings import Settings
+
+from ..fakes.openai_server import FakeOpenAIServer
+
+
+def test_server_follows_the_settings() -> None:
+    settings = Settings(_env_file=None, port=8123, shutdown_grace_seconds=7.5)  # type: ignore[call-arg]
+    server, _ = build_server(settings)
+    assert (server.config.host, server.config.port) == ("127.0.0.1", 8123)
+    assert server.config.timeout_graceful_shutdown == 8
+    server, _ = build_server(settings, host="0.0.0.0", port=9000)
+    assert (server.config.host, server.config.port) == ("0.0.0.0", 9000)
+
+
+def test_a_shutdown_signal_starts_draining_at_once() -> None:
+    server, app = build_server(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert not app.state.lifecycle.draining
+    server.handle_exit(signal.SIGTERM, None)  # what uvicorn's signal handler calls
+    assert app.state.lifecycle.draining and server.should_exit
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.integration
+def test_serve_finishes_in_flight_requests_on_sigterm(
+    kb_database_url: str, fake_llm: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAEMON_")} | {
+        "KOTAEMON_DATABASE_URL": kb_database_url,
+        "KOTAEMON_DATA_DIR": str(tmp_path),
+        "KOTAEMON_LLM_BASE_URL": fake_llm.base_url,
+        "KOTAEMON_LLM_MAX_RETRIES": "0",
+        "KOTAEMON_PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kotaemon", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_for_health(client, process)
+            assert client.get("/readyz").status_code == 200
+
+            asked = len(fake_llm.chat_requests)
+            fake_llm.reply("The late fee is 5% [1].", delay=2)
+            answers: list[httpx.Response] = []
+            question = {"question": "What is the late payment fee?"}
+            request = threading.Thread(
+                target=lambda: answers.append(client.post("/v1/chat", json=question))
+            )
+            request.start()
+            while len(fake_llm.chat_requests) == asked and request.is_alive():
+                time.sleep(0.02)  # until the request waits on the LLM
+            process.send_signal(signal.SIGTERM)
+            request.join()
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    [answer] = answers
+    assert answer.status_code == 200, (answer.text, stdout)
+    assert answer.json()["text"].startswith("The late fee")
+    assert process.returncode in (0, -signal.SIGTERM), stderr
+    assert "Application startup complete" in stdout and "Shutting down" in stdout
+    assert stderr == ""
+
+
+def _wait_for_health(client: httpx.Client, process: subprocess.Popen) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            pytest.fail(f"kotaemon serve exited: {process.communicate()}")
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("kotaemon serve did not start")
