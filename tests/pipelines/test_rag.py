@@ -109,6 +109,10 @@ async def test_unrelated_question_says_nothing_found(engine: Engine) -> None:
     assert answer.outcome == "no_context" and not answer.citations
     assert "could not find" in answer.text
     assert answer.retrieval.has_relevant_context is False
+    assert answer.retrieval.threshold == engine.embedder.relevance_thresholds["en"]
+    zh = await engine.rag.arun("大熊猫每天吃多少竹子？")
+    assert zh.outcome == "no_context" and "没有找到" in zh.text
+    assert zh.retrieval.threshold == engine.embedder.relevance_thresholds["zh"]
 
 
 async def test_empty_knowledge_base_says_nothing_found(engine: Engine) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -21,8 +22,9 @@ class Embedder(ABC):
     model: str
     #: Longest input the model reads, in its own tokens.
     max_tokens: int
-    #: Calibrated cosine below which a top hit is "nothing relevant" (None: not calibrated).
-    relevance_threshold: float | None = None
+    #: Calibrated cosine, per question language, below which the best hit counts as "nothing
+    #: relevant found" (a language without an entry is not gated).
+    relevance_thresholds: Mapping[str, float] = MappingProxyType({})
 
     @property
     @abstractmethod

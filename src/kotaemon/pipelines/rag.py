@@ -67,11 +67,11 @@ class RAGPipeline(BaseComponent):
         self.min_relevance = min_relevance
         self.max_output_tokens = max_output_tokens
 
-    @property
-    def relevance_threshold(self) -> float | None:
+    def relevance_threshold(self, language: Language) -> float | None:
+        """The configured threshold, else the embedding model's calibrated one for ``language``."""
         if self.min_relevance is not None:
             return self.min_relevance
-        return self.retriever.embedder.relevance_threshold
+        return self.retriever.embedder.relevance_thresholds.get(language)
 
     async def arun(self, question: str, **kwargs: Any) -> Answer:
         """The final answer. :raises KotaemonError: if answering failed."""
@@ -115,7 +115,7 @@ class RAGPipeline(BaseComponent):
         result = await self.retriever.arun(
             question, principal=principal, collections=collections, metadata_filter=metadata_filter
         )
-        info = self._relevance(result)
+        info = self._relevance(result, language)
         sources = self._fit(question, result.chunks, language) if info.has_relevant_context else []
         yield SourcesEvent(sources=sources)
         answer = Answer(
@@ -150,8 +150,8 @@ class RAGPipeline(BaseComponent):
         answer.citations = build_citations(citation_filter.used, sources)
         yield DoneEvent(answer=answer)
 
-    def _relevance(self, result: RetrievalResult) -> RetrievalInfo:
-        threshold = self.relevance_threshold
+    def _relevance(self, result: RetrievalResult, language: Language) -> RetrievalInfo:
+        threshold = self.relevance_threshold(language)
         top = result.top_dense_score
         relevant = bool(result.chunks) and (threshold is None or top is None or top >= threshold)
         return RetrievalInfo(
