@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # --- retrieval -----------------------------------------------------------------------------
     top_k: Annotated[int, Field(ge=1, le=100)] = 6
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    rrf_k: Annotated[int, Field(ge=1, le=1000)] = 5
+    rrf_k: Annotated[int, Field(ge=1, le=1000)] = 10
     dense_weight: Annotated[float, Field(ge=0)] = 1.0
     keyword_weight: Annotated[float, Field(ge=0)] = 1.0
     overfetch: Annotated[int, Field(ge=1, le=20)] = 4

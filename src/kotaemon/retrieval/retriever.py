@@ -34,7 +34,7 @@ class RetrievalConfig:
 
     top_k: int = 6
     mode: Mode = "hybrid"
-    rrf_k: int = 5
+    rrf_k: int = 10
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
     overfetch: int = 4
