@@ -48,7 +48,7 @@ class BundledE5Embedder(Embedder):
         return 384
 
     async def open(self) -> None:
-        self._load()
+        await anyio.to_thread.run_sync(self._load)
 
     def _load(self):
         if self._engine is None:
