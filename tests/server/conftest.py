@@ -10,7 +10,6 @@ import json
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,17 +18,14 @@ from typing import Any
 
 import anyio
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
-from psycopg import sql
 
 from kotaemon.engine import Engine
 from kotaemon.server.runner import Server, build_server
 from kotaemon.settings import Settings
-from kotaemon.store.embedded import _with_database
 
-from ..conftest import KNOWLEDGE_BASE, TEMPLATE, make_settings
+from ..conftest import KNOWLEDGE_BASE, fresh_database, make_settings
 from ..fakes.openai_server import FakeOpenAIServer
 
 STARTUP_TIMEOUT_SECONDS = 120.0
@@ -44,25 +40,6 @@ class LiveServer:
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
-
-
-@contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new database cloned from the migrated template, dropped afterwards."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(TEMPLATE)
-            )
-        )
-    try:
-        yield _with_database(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def server_settings(database_url: str, data_dir: Path, llm: FakeOpenAIServer, **overrides: Any):
