@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, TextIO, TypeVar
 
 import anyio
 import typer
@@ -44,7 +44,7 @@ CollectionOption = Annotated[
 ]
 
 
-def _settings() -> Settings:
+def _settings(log_stream: TextIO = sys.stderr) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -56,7 +56,7 @@ def _settings() -> Settings:
         err.print(f"[red]error:[/] invalid configuration: {escape(problems)}")
         raise typer.Exit(2) from None
     logging.basicConfig(
-        stream=sys.stderr,
+        stream=log_stream,
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
@@ -64,9 +64,9 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(job: Callable[[Engine], Awaitable[T]]) -> T:
+def _run(job: Callable[[Engine], Awaitable[T]], settings: Settings | None = None) -> T:
     """Open the engine, run ``job``, close; a kotaemon error becomes a one-line message."""
-    settings = _settings()
+    settings = settings or _settings()
 
     async def main() -> T:
         async with Engine(settings) as engine:
@@ -252,8 +252,47 @@ def serve(
         int | None,
         typer.Option(min=1, max=65535, help="Port to listen on. Default: KOTAEMON_PORT (8000)."),
     ] = None,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run ingestion jobs in this process (one machine; in production run "
+            "`kotaemon worker` apart).",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP service (chat, search, collections, health probes); logs go to stdout."""
     from kotaemon.server.runner import serve as run_server  # FastAPI loads only for this command
 
-    run_server(_settings(), host=host, port=port)
+    run_server(_settings(sys.stdout), host=host, port=port, with_worker=worker)
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run queued ingestion jobs (uploads, re-indexing) until SIGTERM; logs go to stdout."""
+
+    async def job(engine: Engine) -> None:
+        await engine.work()
+
+    _run(job, _settings(sys.stdout))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (under a lock: safe while replicas start)."""
+    from kotaemon.engine import database_url
+    from kotaemon.store import migrate as migrations
+
+    settings = _settings()
+
+    async def main() -> str | None:
+        url = await database_url(settings)
+        await anyio.to_thread.run_sync(migrations.upgrade, url)
+        return await anyio.to_thread.run_sync(migrations.current_revision, url)
+
+    try:
+        revision = anyio.run(main)
+    except KotaemonError as exc:
+        err.print(f"[red]error:[/] {escape(exc.message)} [dim]({exc.code})[/]")
+        raise typer.Exit(1) from None
+    err.print(f"database schema at revision {revision}")

@@ -10,7 +10,7 @@ from types import TracebackType
 
 import anyio.to_thread
 
-from kotaemon.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from kotaemon.core.errors import ConflictError, NotFoundError
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection
 from kotaemon.core.sync import run_sync
@@ -18,11 +18,14 @@ from kotaemon.embeddings.base import Embedder
 from kotaemon.embeddings.bundled import BundledE5Embedder
 from kotaemon.embeddings.openai_compatible import OpenAICompatibleEmbedder
 from kotaemon.ingest.pipeline import IngestPipeline
+from kotaemon.ingest.queue import IngestQueue
+from kotaemon.ingest.worker import IngestJobRunner, run_worker
 from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
 from kotaemon.pipelines.rag import RAGPipeline
 from kotaemon.retrieval.retriever import RetrievalConfig, VectorDBRetriever
 from kotaemon.settings import Settings
 from kotaemon.store.embedded import start_embedded_postgres
+from kotaemon.store.jobs import JobStore
 from kotaemon.store.postgres import PostgresStore
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,15 @@ def build_llm(settings: Settings) -> OpenAICompatibleLLM | None:
     )
 
 
+async def database_url(settings: Settings) -> str:
+    """The configured database, or the embedded server's (started if need be)."""
+    if settings.database_url:
+        return settings.database_url.reveal()
+    data_dir: Path = settings.data_dir
+    log.info("KOTAEMON_DATABASE_URL unset: using the embedded PostgreSQL in %s", data_dir)
+    return await anyio.to_thread.run_sync(start_embedded_postgres, data_dir)
+
+
 class Engine:
     """Everything one process needs, opened once and closed at exit.
 
@@ -76,18 +88,24 @@ class Engine:
         self.embedder = build_embedder(settings)
         self.llm = build_llm(settings)
         self.store: PostgresStore | None = None
+        self._queue: IngestQueue | None = None
 
     async def open(self) -> Engine:
-        """Start or reach the database, migrate it, load the embedding model.
+        """Start or reach the database, migrate it, open the job queue, load the embedding model.
 
         :raises KotaemonError: if any part fails; what was opened is closed again.
         """
-        url = await self._database_url()
+        url = await database_url(self.settings)
         self.store = PostgresStore(
-            url, pool_size=self.settings.db_pool_size, timeout=self.settings.db_timeout
+            url,
+            pool_size=self.settings.db_pool_size,
+            timeout=self.settings.db_timeout,
+            auto_migrate=self.settings.auto_migrate,
         )
         await self.store.open()
         try:
+            self._queue = IngestQueue(url, max_attempts=self.settings.ingest_max_attempts)
+            await self._queue.open()
             await self.embedder.open()
         except BaseException:
             await self.close()
@@ -96,17 +114,12 @@ class Engine:
             log.info("no LLM configured (KOTAEMON_LLM_BASE_URL unset): answers are extractive")
         return self
 
-    async def _database_url(self) -> str:
-        if self.settings.database_url:
-            return self.settings.database_url.reveal()
-        data_dir: Path = self.settings.data_dir
-        log.info("KOTAEMON_DATABASE_URL unset: using the embedded PostgreSQL in %s", data_dir)
-        return await anyio.to_thread.run_sync(start_embedded_postgres, data_dir)
-
     async def close(self) -> None:
         if self.llm is not None:
             await self.llm.close()
         await self.embedder.close()
+        if self._queue is not None:
+            await self._queue.close()
         if self.store is not None:
             await self.store.close()
 
@@ -132,6 +145,28 @@ class Engine:
         if self.store is None:
             raise RuntimeError("Engine is not open: use `async with Engine(settings) as engine`")
         return self.store
+
+    @property
+    def jobs(self) -> JobStore:
+        return JobStore(self._store())
+
+    @property
+    def queue(self) -> IngestQueue:
+        if self._queue is None:
+            raise RuntimeError("Engine is not open: use `async with Engine(settings) as engine`")
+        return self._queue
+
+    async def work(self, *, install_signal_handlers: bool = True) -> None:
+        """Run queued ingestion jobs until stopped (``kotaemon worker``)."""
+        s = self.settings
+        await run_worker(
+            self.queue,
+            IngestJobRunner(self.jobs, self._store(), self.ingest),
+            concurrency=s.worker_concurrency,
+            heartbeat_seconds=s.worker_heartbeat_seconds,
+            stalled_after_seconds=s.worker_stalled_after_seconds,
+            install_signal_handlers=install_signal_handlers,
+        )
 
     @property
     def retriever(self) -> VectorDBRetriever:
@@ -163,6 +198,7 @@ class Engine:
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
             max_file_bytes=self.settings.max_file_bytes,
+            parse_timeout=self.settings.ingest_parse_timeout_seconds,
         )
 
     async def ensure_collection(self, name: str, principal: Principal | None = None) -> Collection:
@@ -170,12 +206,9 @@ class Engine:
         principal = principal or Principal.local()
         store = self._store()
         try:
-            return await store.collection(principal, name, write=True)
+            return await store.writable_collection(principal, name)
         except NotFoundError:
-            if await store.collections(principal, [name]):
-                raise PermissionDeniedError(
-                    f"you may read collection {name!r} but not add to it; ask its owner"
-                ) from None
+            pass
         try:
             return await store.create_collection(
                 principal, name, model=self.embedder.model, dim=self.embedder.dim

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     db_timeout: Annotated[float, Field(gt=0)] = 30.0
+    auto_migrate: bool = Field(
+        default=True,
+        description="Migrate the schema at start-up (under a lock); false: refuse to start "
+        "until `kotaemon migrate` has run.",
+    )
 
     # --- embeddings ----------------------------------------------------------------------------
     embedding_backend: EmbeddingBackend = "bundled"
@@ -58,6 +63,26 @@ class Settings(BaseSettings):
     chunk_size: Annotated[int, Field(ge=32, le=8192)] = 320
     chunk_overlap: Annotated[int, Field(ge=0, le=1024)] = 32
     max_file_bytes: Annotated[int, Field(ge=1)] = 50 * 2**20
+    ingest_parse_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=120.0, description="Time a PDF or Word file may take to parse before it fails."
+    )
+    ingest_max_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
+        default=3, description="Deliveries of an ingestion job before it fails for good."
+    )
+    max_upload_bytes: Annotated[int, Field(ge=1)] = Field(
+        default=200 * 2**20, description="Largest upload request (all its files together)."
+    )
+    max_upload_files: Annotated[int, Field(ge=1, le=1000)] = 100
+
+    # --- worker --------------------------------------------------------------------------------
+    worker_concurrency: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=2, description="Ingestion jobs one worker process runs at a time."
+    )
+    worker_heartbeat_seconds: Annotated[float, Field(gt=0)] = 10.0
+    worker_stalled_after_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=60.0,
+        description="A worker silent this long is taken for dead and its jobs are run again.",
+    )
 
     # --- retrieval -----------------------------------------------------------------------------
     top_k: Annotated[int, Field(ge=1, le=100)] = 6
@@ -137,6 +162,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"llm_max_output_tokens ({self.llm_max_output_tokens}) must be under half of "
                 f"llm_context_window ({self.llm_context_window}), to leave room for the sources"
+            )
+        if self.worker_heartbeat_seconds * 2 > self.worker_stalled_after_seconds:
+            raise ValueError(
+                f"worker_stalled_after_seconds ({self.worker_stalled_after_seconds:g}) must be "
+                f"at least twice worker_heartbeat_seconds ({self.worker_heartbeat_seconds:g}), "
+                "or live workers would be taken for dead"
             )
         if self.embedding_backend == "bundled" and self.embedding_model != "multilingual-e5-small":
             raise ValueError(

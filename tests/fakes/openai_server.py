@@ -364,6 +364,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise _BadRequest("'input' must be a string or a non-empty array of strings")
         dimensions = payload.get("dimensions")
         dim = dimensions if isinstance(dimensions, int) and dimensions > 0 else None
+        if self.fake.embedding_delay and not self.fake._sleep(self.fake.embedding_delay):
+            self.close_connection = True  # the server is stopping
+            return
         reply = self._scripted(self.fake._next_error_reply())
         if reply is None:
             return
@@ -509,6 +512,8 @@ class FakeOpenAIServer:
         self.api_key = api_key
         self.embedding_dim = embedding_dim
         self.default_reply = default_reply
+        #: Seconds every embeddings request waits before it is answered (set it any time).
+        self.embedding_delay = 0.0
         self.disconnects = 0  # streams the client abandoned before the end
         self._state = threading.Condition()
         self._replies: deque[ScriptedReply] = deque()

@@ -118,6 +118,6 @@ async def test_delete_document_removes_chunks_and_stats(
     doc = tmp_path / "a.txt"
     doc.write_text("Lost cards are replaced for a fee.")
     await engine.ingest.ingest_file(doc, collection)
-    await engine.store.delete_document(collection, str(doc.resolve()))
+    await engine.store.delete_document(collection, source=str(doc.resolve()))
     assert await chunk_rows(database_url) == []
     await stats_are_consistent(database_url)

@@ -3,17 +3,26 @@
 import psycopg
 import pytest
 
-from kotaemon.core.errors import ConfigurationError
+from kotaemon.core.errors import ConfigurationError, StoreError
 from kotaemon.store import migrate
 
 EXPECTED_TABLES = {
     "alembic_version",
+    "answers",
     "chunks",
     "collection_access",
     "collections",
     "documents",
     "embedding_cache",
     "embedding_spaces",
+    "feedback",
+    "files",
+    "ingest_jobs",
+    "conversations",
+    "procrastinate_events",
+    "procrastinate_jobs",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
     "term_stats",
 }
 
@@ -46,3 +55,12 @@ def test_upgrade_is_idempotent(database_url: str) -> None:
 def test_non_postgres_url_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="postgresql://"):
         migrate.upgrade("mysql://localhost/db")
+
+
+def test_a_database_behind_the_code_is_refused_without_auto_migrate(database_url: str) -> None:
+    migrate.check_current(database_url)  # at head: accepted
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    with pytest.raises(StoreError, match="kotaemon migrate") as caught:
+        migrate.check_current(database_url)
+    assert caught.value.code == "schema_outdated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,6 +90,7 @@ class Answer(BaseModel):
     model: str
     extractive: bool = Field(description="True when no LLM was configured.")
     retrieval: RetrievalInfo
+    conversation_id: str | None = None
     trace_id: str | None = None
 
 
@@ -157,3 +159,43 @@ class DocumentInfo(BaseModel):
     size_bytes: int
     chunk_count: int
     content_hash: str
+
+
+JobState = Literal["queued", "running", "succeeded", "failed"]
+
+
+class JobProgress(BaseModel):
+    stage: str | None = Field(description="parsing, embedding or storing, while running.")
+    done: int = Field(description="Chunks embedded so far.")
+    total: int = Field(description="Chunks to embed (0 until the file is parsed).")
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class IngestJob(BaseModel):
+    """The ingestion of one file into a collection, run by a worker (at least once)."""
+
+    id: str
+    collection: str
+    kind: Literal["ingest", "reindex"]
+    source: str = Field(description="The document's name in the collection.")
+    media_type: str
+    size_bytes: int
+    state: JobState
+    attempts: int
+    max_attempts: int
+    progress: JobProgress
+    result: Literal["added", "replaced", "unchanged"] | None = None
+    document_id: str | None = None
+    chunk_count: int | None = None
+    error: JobError | None = Field(
+        default=None,
+        description="Why the job failed (state failed), or why the last attempt failed while "
+        "it waits for a retry (state queued).",
+    )
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -22,6 +22,8 @@ class Embedder(ABC):
     model: str
     #: Longest input the model reads, in its own tokens.
     max_tokens: int
+    #: Passages per call of :meth:`embed_documents` that ingestion reports progress by.
+    batch_size: int = 32
     #: Calibrated cosine, per question language, below which the best hit counts as "nothing
     #: relevant found" (a language without an entry is not gated).
     relevance_thresholds: Mapping[str, float] = MappingProxyType({})

@@ -37,7 +37,7 @@ class BundledE5Embedder(Embedder):
     relevance_thresholds = MappingProxyType({"en": 0.832, "zh": 0.887})
 
     def __init__(self, batch_size: int = 32) -> None:
-        self._batch_size = batch_size
+        self.batch_size = batch_size
         self._engine = None
         # The C engine parallelises one call over all cores; calls take turns.
         self._lock = threading.Lock()
@@ -70,8 +70,8 @@ class BundledE5Embedder(Embedder):
 
     async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = [
-            await anyio.to_thread.run_sync(self._encode, texts[i : i + self._batch_size], False)
-            for i in range(0, len(texts), self._batch_size)
+            await anyio.to_thread.run_sync(self._encode, texts[i : i + self.batch_size], False)
+            for i in range(0, len(texts), self.batch_size)
         ]
         return np.vstack(out) if out else np.empty((0, self.dim), np.float32)
 

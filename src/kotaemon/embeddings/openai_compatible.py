@@ -35,7 +35,7 @@ class OpenAICompatibleEmbedder(Embedder):
         self.model = f"openai:{model}"
         self._model_name = model
         self._dim = dim
-        self._batch_size = batch_size
+        self.batch_size = batch_size
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key.reveal() if api_key else "not-needed",
@@ -61,8 +61,8 @@ class OpenAICompatibleEmbedder(Embedder):
 
     async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         parts = [
-            await self._embed(texts[i : i + self._batch_size])
-            for i in range(0, len(texts), self._batch_size)
+            await self._embed(texts[i : i + self.batch_size])
+            for i in range(0, len(texts), self.batch_size)
         ]
         return np.vstack(parts) if parts else np.empty((0, self.dim), np.float32)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
+import anyio.to_process
 import anyio.to_thread
 import numpy as np
 
@@ -27,7 +29,7 @@ from kotaemon.core.errors import (
 )
 from kotaemon.core.schema import Collection
 from kotaemon.embeddings.base import Embedder
-from kotaemon.ingest.loaders import load_bytes
+from kotaemon.ingest.loaders import DOCX, PDF, LoadedFile, load_bytes, sniff_media_type
 from kotaemon.ingest.splitter import ChunkDraft, Splitter
 from kotaemon.retrieval.bm25 import KeywordTerms
 from kotaemon.store.base import ChunkRecord, DocumentRecord, VectorStore
@@ -35,6 +37,11 @@ from kotaemon.store.base import ChunkRecord, DocumentRecord, VectorStore
 log = logging.getLogger(__name__)
 
 FileStatus = Literal["added", "replaced", "unchanged", "failed"]
+#: ``on_progress(stage, done, total)``: stage is parsing, embedding or storing.
+Progress = Callable[[str, int, int], Awaitable[None]]
+#: Formats whose parsers decompress or interpret the file: parsed in a child process that is
+#: killed when it overruns its time (zip and PDF bombs).
+_ISOLATED_TYPES = frozenset({PDF, DOCX})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,7 @@ class FileResult:
     source: str
     status: FileStatus
     chunk_count: int = 0
+    document_id: str | None = None
     error_code: str | None = None
     error: str | None = None
 
@@ -57,6 +65,7 @@ class IngestPipeline(BaseComponent):
         results = await pipeline.arun(Path("docs/"), collection)
 
     :param max_file_bytes: larger files are refused with ``file_too_large``.
+    :param parse_timeout: seconds a PDF or Word file may take to parse (``parse_timeout``).
     """
 
     def __init__(
@@ -67,6 +76,7 @@ class IngestPipeline(BaseComponent):
         chunk_size: int = 320,
         chunk_overlap: int = 32,
         max_file_bytes: int = 50 * 2**20,
+        parse_timeout: float = 120.0,
     ) -> None:
         if chunk_size > embedder.max_tokens:
             raise ConfigurationError(
@@ -79,6 +89,7 @@ class IngestPipeline(BaseComponent):
             embedder.count_tokens, chunk_size=chunk_size, chunk_overlap=chunk_overlap
         )
         self.max_file_bytes = max_file_bytes
+        self.parse_timeout = parse_timeout
 
     async def arun(
         self,
@@ -132,10 +143,14 @@ class IngestPipeline(BaseComponent):
         *,
         force: bool = False,
         metadata: dict | None = None,
+        keep_file: bool = True,
+        on_progress: Progress | None = None,
     ) -> FileResult:
         """Ingest a file's bytes under the name ``source`` (its identity in the collection).
 
-        :raises IngestError: if the file is unsupported, corrupt or too large.
+        :param keep_file: store the bytes for re-indexing (False when they are stored already).
+        :param on_progress: awaited as the work moves from parsing to embedding to storing.
+        :raises IngestError: if the file is unsupported, corrupt, too large or too slow to parse.
         """
         if collection.embedding_model != self.embedder.model:
             raise EmbeddingModelMismatchError(
@@ -143,16 +158,16 @@ class IngestPipeline(BaseComponent):
                 f"but this process uses {self.embedder.model}; use that model or re-embed the "
                 "collection"
             )
+        progress = on_progress or _no_progress
         content_hash = await anyio.to_thread.run_sync(lambda: hashlib.sha256(data).hexdigest())
         if not force and await self.store.document_hash(collection, source) == content_hash:
             return FileResult(source, "unchanged")
-        loaded = await anyio.to_thread.run_sync(
-            lambda: load_bytes(data, Path(source).name, max_bytes=self.max_file_bytes)
-        )
+        await progress("parsing", 0, 0)
+        loaded = await self._parse(data, Path(source).name)
         drafts = await anyio.to_thread.run_sync(self.splitter.split, loaded.blocks)
         if not drafts:
             raise CorruptFileError(f"{Path(source).name}: only headings, no text to index")
-        chunks = await self._prepare_chunks(collection, drafts)
+        chunks = await self._prepare_chunks(collection, drafts, progress)
         document = DocumentRecord(
             source=source,
             title=loaded.title,
@@ -160,17 +175,39 @@ class IngestPipeline(BaseComponent):
             content_hash=content_hash,
             size_bytes=len(data),
             metadata=metadata or {},
+            data=data if keep_file else None,
         )
+        await progress("storing", len(chunks), len(chunks))
         written = await self.store.write_document(
             collection, document, chunks, _bm25_vector, force=force
         )
-        return FileResult(source, written.status, chunk_count=written.chunk_count)
+        return FileResult(
+            source, written.status, chunk_count=written.chunk_count, document_id=written.document_id
+        )
+
+    async def _parse(self, data: bytes, name: str) -> LoadedFile:
+        """Parse in a thread, or for PDF and Word in a child process killed at the time limit."""
+        if len(data) > self.max_file_bytes:  # before any parsing work
+            return load_bytes(data, name, max_bytes=self.max_file_bytes)
+        load = partial(load_bytes, data, name, max_bytes=self.max_file_bytes)
+        media_type = await anyio.to_thread.run_sync(sniff_media_type, data, name)
+        if media_type not in _ISOLATED_TYPES:
+            return await anyio.to_thread.run_sync(load)
+        try:
+            with anyio.fail_after(self.parse_timeout):
+                return await anyio.to_process.run_sync(load, cancellable=True)
+        except TimeoutError:
+            raise CorruptFileError(
+                f"{name}: parsing took over {self.parse_timeout:g} s and was stopped; the file "
+                "may be malformed or a decompression bomb (KOTAEMON_INGEST_PARSE_TIMEOUT_SECONDS)",
+                code="parse_timeout",
+            ) from None
 
     async def _prepare_chunks(
-        self, collection: Collection, drafts: Sequence[ChunkDraft]
+        self, collection: Collection, drafts: Sequence[ChunkDraft], progress: Progress
     ) -> list[ChunkRecord]:
         texts = [d.indexed_text for d in drafts]
-        vectors = await self._embed_cached(collection.space_id, texts)
+        vectors = await self._embed_cached(collection.space_id, texts, progress)
         keyword_terms = await anyio.to_thread.run_sync(lambda: [KeywordTerms.of(t) for t in texts])
         records = []
         for ordinal, (draft, vector, terms) in enumerate(
@@ -190,18 +227,32 @@ class IngestPipeline(BaseComponent):
             )
         return records
 
-    async def _embed_cached(self, space_id: int, texts: Sequence[str]) -> list[np.ndarray]:
-        """Embed texts, reusing vectors of any text this model embedded before."""
+    async def _embed_cached(
+        self, space_id: int, texts: Sequence[str], progress: Progress
+    ) -> list[np.ndarray]:
+        """Embed texts batch by batch, reusing vectors of any text this model embedded before.
+
+        Each batch is cached as soon as it is embedded, so a retried job resumes where the
+        last attempt stopped.
+        """
         hashes = [hashlib.sha256(t.encode()).digest() for t in texts]
         cached = await self.store.cached_embeddings(space_id, hashes)
         missing = list(dict.fromkeys(h for h in hashes if h not in cached))
-        if missing:
-            by_hash = dict(zip(hashes, texts, strict=True))
-            vectors = await self.embedder.embed_documents([by_hash[h] for h in missing])
-            fresh = dict(zip(missing, vectors, strict=True))
+        by_hash = dict(zip(hashes, texts, strict=True))
+        total = len(set(hashes))
+        step = self.embedder.batch_size
+        for start in range(0, len(missing), step):
+            await progress("embedding", total - len(missing) + start, total)
+            batch = missing[start : start + step]
+            vectors = await self.embedder.embed_documents([by_hash[h] for h in batch])
+            fresh = dict(zip(batch, vectors, strict=True))
             await self.store.cache_embeddings(space_id, fresh)
             cached.update(fresh)
         return [cached[h] for h in hashes]
+
+
+async def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
 
 
 def _bm25_vector(chunk: ChunkRecord, avgdl: float):

@@ -16,12 +16,15 @@ from kotaemon.server.limits import (
     ConcurrencyLimitMiddleware,
     RequestTimeoutMiddleware,
 )
-from kotaemon.server.routes import chat, collections, health, search
+from kotaemon.server.routes import chat, collections, documents, health, search
 from kotaemon.settings import Settings
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The HTTP service; its lifespan opens the :class:`~kotaemon.engine.Engine`."""
+def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
+    """The HTTP service; its lifespan opens the :class:`~kotaemon.engine.Engine`.
+
+    :param with_worker: also run ingestion jobs in this process (one-machine installs).
+    """
     app = FastAPI(
         title="kotaemon",
         summary="Cited, streamed answers from your knowledge base.",
@@ -29,11 +32,17 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.with_worker = with_worker
     app.state.lifecycle = Lifecycle()
     install_error_handlers(app)
     # Added innermost first: the concurrency limit sees a request before anything else.
     app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        upload_path=documents.UPLOAD_PATH,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(
         ConcurrencyLimitMiddleware,
         limit=settings.max_concurrent_requests,
@@ -43,4 +52,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(chat.router, prefix="/v1")
     app.include_router(search.router, prefix="/v1")
     app.include_router(collections.router, prefix="/v1")
+    app.include_router(documents.router, prefix="/v1")
     return app

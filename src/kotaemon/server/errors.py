@@ -21,12 +21,15 @@ from kotaemon.core.errors import (
     ConflictError,
     EmbeddingError,
     EmbeddingModelMismatchError,
+    FileTooLargeError,
+    IngestError,
     InvalidInputError,
     KotaemonError,
     LLMError,
     NotFoundError,
     PermissionDeniedError,
     StoreError,
+    UnsupportedFileError,
 )
 from kotaemon.core.schema import ErrorEvent
 from kotaemon.server.models import ErrorDetail, ErrorResponse
@@ -37,6 +40,9 @@ INTERNAL_MESSAGE = "the server failed unexpectedly; retry, and tell its operator
 
 #: Status by error class, most specific first.
 _CLASS_STATUS: tuple[tuple[type[KotaemonError], int], ...] = (
+    (UnsupportedFileError, 415),
+    (FileTooLargeError, 413),
+    (IngestError, 422),
     (InvalidInputError, 422),
     (NotFoundError, 404),
     (PermissionDeniedError, 403),
@@ -55,6 +61,10 @@ _CODE_STATUS: dict[str, int] = {
     "invalid_collection_name": 422,
     "collection_not_found": 404,
     "document_not_found": 404,
+    "job_not_found": 404,
+    "conversation_not_found": 404,
+    "answer_not_found": 404,
+    "model_not_found": 404,
     "collection_exists": 409,
     "llm_timeout": 504,
     "llm_rate_limited": 429,
@@ -75,9 +85,12 @@ _HTTP_CODES = {
 _DESCRIPTIONS = {
     400: "Malformed request (`malformed_json`).",
     403: "The caller may not do this (`permission_denied`).",
-    404: "Unknown collection or route (`collection_not_found`, `not_found`).",
+    404: "Unknown id or route (`collection_not_found`, `document_not_found`, `job_not_found`, "
+    "`conversation_not_found`, `answer_not_found`, `not_found`).",
     409: "Conflicts with stored state (`collection_exists`, `embedding_model_mismatch`).",
-    413: "Request body over KOTAEMON_MAX_REQUEST_BYTES (`request_too_large`).",
+    413: "Request body over KOTAEMON_MAX_REQUEST_BYTES, or an upload over its limits "
+    "(`request_too_large`, `file_too_large`).",
+    415: "A file of an unsupported type, judged by its content (`unsupported_file`).",
     422: "Invalid request (`invalid_request`, naming the field, or an engine code).",
     429: "The LLM is rate-limiting the service (`llm_rate_limited`).",
     500: "Unexpected failure (`internal_error`); details are in the server log.",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 
 from kotaemon.engine import Engine
@@ -27,6 +29,12 @@ class Lifecycle:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    """Open the engine for the app's lifetime; requests find it as ``request.state.engine``."""
-    async with Engine(app.state.settings) as engine:
+    """Open the engine for the app's lifetime; requests find it as ``request.state.engine``.
+
+    With ``app.state.with_worker``, the process also runs ingestion jobs until it stops.
+    """
+    async with Engine(app.state.settings) as engine, anyio.create_task_group() as tg:
+        if app.state.with_worker:
+            tg.start_soon(partial(engine.work, install_signal_handlers=False))
         yield {"engine": engine}
+        tg.cancel_scope.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Collection
 
 import anyio
@@ -66,7 +67,8 @@ class RequestTooLarge(HTTPException):
     def __init__(self, max_bytes: int) -> None:
         super().__init__(
             413,
-            f"the request body is over the limit of {max_bytes} bytes (KOTAEMON_MAX_REQUEST_BYTES)",
+            f"the request body is over the limit of {max_bytes} bytes "
+            "(KOTAEMON_MAX_REQUEST_BYTES; for uploads KOTAEMON_MAX_UPLOAD_BYTES)",
         )
 
 
@@ -74,26 +76,46 @@ class BodySizeLimitMiddleware:
     """Answers 413 ``request_too_large`` for bodies over ``max_bytes``.
 
     A declared ``Content-Length`` over the limit is refused before anything is read; a chunked
-    body is counted as it arrives and refused once it passes the limit.
+    body is counted as it arrives and refused once it passes the limit. Uploads (``POST`` to a
+    path matching ``upload_path``) have their own, larger limit.
 
     Example::
 
         app.add_middleware(BodySizeLimitMiddleware, max_bytes=2**20)
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        upload_path: str | None = None,
+        max_upload_bytes: int | None = None,
+    ) -> None:
+        for name, value in (("max_bytes", max_bytes), ("max_upload_bytes", max_upload_bytes)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_path = re.compile(upload_path) if upload_path else None
+        self.max_upload_bytes = max_upload_bytes or max_bytes
+
+    def limit_for(self, scope: Scope) -> int:
+        is_upload = (
+            self.upload_path is not None
+            and scope["method"] == "POST"
+            and self.upload_path.fullmatch(scope["path"]) is not None
+        )
+        return self.max_upload_bytes if is_upload else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared > limit:
+            await self._refuse(limit, scope, receive, send)
             return
         received = 0
         started = False
@@ -103,8 +125,8 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise RequestTooLarge(self.max_bytes)
+                if received > limit:
+                    raise RequestTooLarge(limit)
             return message
 
         async def watching_send(message: Message) -> None:
@@ -117,10 +139,10 @@ class BodySizeLimitMiddleware:
         except RequestTooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(limit, scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exc = RequestTooLarge(self.max_bytes)
+    async def _refuse(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        exc = RequestTooLarge(limit)
         await error_response(413, "request_too_large", exc.detail)(scope, receive, send)
 
 

@@ -7,11 +7,12 @@ Answers, chunks and citations reuse the engine's own models (:mod:`kotaemon.core
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kotaemon.core.schema import Collection, RetrievedChunk
+from kotaemon.core.schema import Collection, IngestJob, JobError, JobState, RetrievedChunk
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 CollectionNames = Annotated[
@@ -81,6 +82,10 @@ class CollectionCreate(_Request):
     description: str = Field(default="", max_length=2000)
 
 
+class CollectionUpdate(_Request):
+    description: str = Field(max_length=2000)
+
+
 class CollectionPublic(BaseModel):
     """A collection as clients see it."""
 
@@ -99,6 +104,70 @@ class CollectionPublic(BaseModel):
 
 class CollectionList(BaseModel):
     collections: list[CollectionPublic]
+
+
+class JobList(BaseModel):
+    jobs: list[IngestJob]
+
+
+DocumentStatus = Literal["queued", "processing", "ready", "failed"]
+
+
+class LatestJob(BaseModel):
+    id: str
+    state: JobState
+    error: JobError | None = None
+
+
+class DocumentPublic(BaseModel):
+    """A document of a collection, or a file whose ingestion has not produced one (yet)."""
+
+    id: str | None = Field(description="null until the first ingestion succeeds.")
+    source: str = Field(description="The document's name in the collection.")
+    title: str | None
+    media_type: str
+    size_bytes: int
+    chunk_count: int
+    status: DocumentStatus = Field(
+        description="queued or processing while a job runs; ready once stored; failed when "
+        "its only ingestion failed (see job.error)."
+    )
+    job: LatestJob | None = Field(description="The newest ingestion job of this name.")
+    created_at: datetime
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> DocumentPublic:
+        job = None
+        if row["job_id"]:
+            error = (
+                JobError(code=row["error_code"], message=row["error_message"] or "")
+                if row["error_code"]
+                else None
+            )
+            job = LatestJob(id=str(row["job_id"]), state=row["job_state"], error=error)
+        if job and job.state == "queued":
+            status: DocumentStatus = "queued"
+        elif job and job.state == "running":
+            status = "processing"
+        else:
+            status = "ready" if row["id"] else "failed"
+        return cls(
+            id=str(row["id"]) if row["id"] else None,
+            source=row["source"],
+            title=row["title"],
+            media_type=row["media_type"],
+            size_bytes=row["size_bytes"],
+            chunk_count=row["chunk_count"],
+            status=status,
+            job=job,
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentPublic]
 
 
 class HealthStatus(BaseModel):

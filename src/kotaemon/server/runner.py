@@ -11,6 +11,8 @@ import ipaddress
 import logging
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import uvicorn
@@ -40,12 +42,24 @@ class Server(uvicorn.Server):
         self.lifecycle.start_draining()
         super().handle_exit(sig, frame)
 
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """As uvicorn's, but a graceful stop exits 0: uvicorn re-raises the signal it caught
+        (exit status -15), which an orchestrator would count as a crash."""
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
 
 def build_server(
-    settings: Settings, *, host: str | None = None, port: int | None = None
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    with_worker: bool = False,
 ) -> tuple[Server, FastAPI]:
     """A server for a new app; ``host`` and ``port`` default to the settings'."""
-    app = create_app(settings)
+    app = create_app(settings, with_worker=with_worker)
     config = uvicorn.Config(
         app,
         host=host or settings.host,
@@ -59,7 +73,13 @@ def build_server(
     return Server(config, app.state.lifecycle), app
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    with_worker: bool = False,
+) -> None:
     """Serve until SIGTERM or Ctrl-C; logs go to stdout."""
     logging.basicConfig(
         stream=sys.stdout,
@@ -68,7 +88,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         force=True,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    server, _ = build_server(settings, host=host, port=port)
+    server, _ = build_server(settings, host=host, port=port, with_worker=with_worker)
     if not _is_loopback(server.config.host):
         log.warning(
             "listening on %s without authentication: every caller acts as the local admin; "

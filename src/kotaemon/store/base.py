@@ -9,7 +9,7 @@ caller cannot read is never scored.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -40,6 +40,8 @@ class DocumentRecord:
     content_hash: str
     size_bytes: int
     metadata: dict[str, Any]
+    #: The file's bytes, kept for re-indexing; None when they are stored already (an upload).
+    data: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,3 +101,18 @@ def upgrade(url: str) -> None:
         ) from exc
     finally:
         engine.dispose()
+
+
+def check_current(url: str) -> None:
+    """Refuse a database whose schema is not at this code's revision (``auto_migrate`` off).
+
+    :raises StoreError: saying to run ``kotaemon migrate``.
+    """
+    check_server(url)
+    current, head = current_revision(url), head_revision()
+    if current != head:
+        raise StoreError(
+            f"the database schema is at revision {current or 'none'}, this kotaemon needs "
+            f"{head}: run `kotaemon migrate` (or set KOTAEMON_AUTO_MIGRATE=true)",
+            code="schema_outdated",
+        )

@@ -9,6 +9,7 @@ in one transaction.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -54,8 +55,11 @@ class PostgresStore:
         await store.close()
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, timeout: float = 30.0, auto_migrate: bool = True
+    ) -> None:
         self._url = url
+        self._auto_migrate = auto_migrate
         self._timeout = timeout
         self._pool = AsyncConnectionPool(
             url,
@@ -71,11 +75,12 @@ class PostgresStore:
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Check the server, bring the schema up to date and open the pool.
+        """Check the server, bring the schema up to date (or check it is) and open the pool.
 
-        :raises StoreError: if the server is unreachable or too old.
+        :raises StoreError: if the server is unreachable or too old, or the schema is behind.
         """
-        await anyio.to_thread.run_sync(migrate.upgrade, self._url)
+        prepare = migrate.upgrade if self._auto_migrate else migrate.check_current
+        await anyio.to_thread.run_sync(prepare, self._url)
         try:
             await self._pool.open(wait=True, timeout=self._pool.timeout)
         except (psycopg.OperationalError, PoolTimeout) as exc:
@@ -103,7 +108,8 @@ class PostgresStore:
         await conn.execute(sql.SQL("SET lock_timeout = {}").format(milliseconds))
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A pooled connection (autocommit, dict rows); driver errors become ``StoreError``."""
         try:
             async with self._pool.connection() as conn:
                 yield conn
@@ -125,8 +131,9 @@ class PostgresStore:
             ) from exc
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        async with self._connection() as conn, conn.transaction():
+    async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A pooled connection inside one transaction."""
+        async with self.connection() as conn, conn.transaction():
             yield conn
 
     # --- embedding spaces --------------------------------------------------------------------
@@ -143,7 +150,7 @@ class PostgresStore:
                 f"{MAX_INDEXED_DIM}: pick a smaller model or ask the server for fewer dimensions"
             )
         if model not in self._spaces:
-            async with self._connection() as conn:
+            async with self.connection() as conn:
                 await conn.execute(query("insert_space"), {"model": model, "dim": dim})
                 row = await (await conn.execute(query("find_space"), {"model": model})).fetchone()
                 assert row is not None
@@ -198,7 +205,7 @@ class PostgresStore:
             "metadata": Jsonb(metadata or {}),
         }
         try:
-            async with self._transaction() as conn:
+            async with self.transaction() as conn:
                 await conn.execute(query("insert_collection"), params)
         except psycopg.errors.UniqueViolation as exc:
             raise ConflictError(
@@ -223,7 +230,7 @@ class PostgresStore:
             "groups": sorted(principal.groups),
             "write": write,
         }
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("visible_collections"), params)).fetchall()
         return [
             Collection(
@@ -255,6 +262,21 @@ class PostgresStore:
             )
         return found[0]
 
+    async def writable_collection(self, principal: Principal, name: str) -> Collection:
+        """A collection the principal may add to.
+
+        :raises NotFoundError: if the principal cannot see it.
+        :raises PermissionDeniedError: if the principal may only read it.
+        """
+        try:
+            return await self.collection(principal, name, write=True)
+        except NotFoundError:
+            await self.collection(principal, name)  # not found at all: that error
+            raise PermissionDeniedError(
+                f"you may read collection {name!r} but not change it; ask its owner for write "
+                "access"
+            ) from None
+
     async def delete_collection(self, principal: Principal, name: str) -> None:
         """Delete a collection and everything in it (its owner or an admin only).
 
@@ -263,7 +285,7 @@ class PostgresStore:
         """
         target = await self.collection(principal, name)
         _require_owner(principal, target, "delete")
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             await conn.execute(query("delete_collection"), {"collection_id": target.id})
 
     async def grant(
@@ -282,7 +304,7 @@ class PostgresStore:
         _require_owner(principal, collection, "share")
         if grantee_kind not in ("user", "group") or permission not in ("read", "write"):
             raise InvalidInputError("grantee_kind is user or group; permission is read or write")
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             await conn.execute(
                 query("grant_access"),
                 {
@@ -297,7 +319,7 @@ class PostgresStore:
 
     async def document_hash(self, collection: Collection, source: str) -> str | None:
         """The content hash stored for ``source`` (None if it is not stored)."""
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             row = await (
                 await conn.execute(
                     query("find_document"), {"collection_id": collection.id, "source": source}
@@ -321,7 +343,7 @@ class PostgresStore:
         ``force``).
         """
         ids = {"collection_id": collection.id, "source": document.source}
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             counts = await (await conn.execute(query("lock_collection"), ids)).fetchone()
             if counts is None:
                 raise NotFoundError(f"collection {collection.name!r} was deleted meanwhile")
@@ -332,6 +354,15 @@ class PostgresStore:
             if old:
                 released = await self._release(conn, collection.id, old["id"])
                 chunk_total, term_total = chunk_total - released[0], term_total - released[1]
+            if document.data is not None:
+                await conn.execute(
+                    query("insert_file"),
+                    {
+                        "content_hash": document.content_hash,
+                        "data": document.data,
+                        "size_bytes": len(document.data),
+                    },
+                )
             document_id = await self._upsert_document(conn, collection, document, len(chunks))
             new_terms = sum(c.term_count for c in chunks)
             avgdl = (term_total + new_terms) / max(chunk_total + len(chunks), 1)
@@ -339,6 +370,10 @@ class PostgresStore:
                 conn, collection, document_id, document.metadata, chunks, bm25_vector, avgdl
             )
             await self._add_counts(conn, collection.id, 0 if old else 1, len(chunks), new_terms)
+            if old and old["content_hash"] != document.content_hash:
+                await conn.execute(
+                    query("delete_unused_file"), {"content_hash": old["content_hash"]}
+                )
         return WriteResult(str(document_id), "replaced" if old else "added", len(chunks))
 
     async def _release(
@@ -437,26 +472,62 @@ class PostgresStore:
             },
         )
 
-    async def delete_document(self, collection: Collection, source: str) -> None:
-        """Delete a document and its chunks.
+    async def delete_document(
+        self, collection: Collection, *, source: str | None = None, document_id: str | None = None
+    ) -> None:
+        """Delete a document (by source or by id) with its chunks, and its file once unused.
 
         :raises NotFoundError: if the collection has no such document.
         """
-        ids = {"collection_id": collection.id, "source": source}
-        async with self._transaction() as conn:
+        ids = {"collection_id": collection.id, "source": source, "document_id": document_id}
+        async with self.transaction() as conn:
             await conn.execute(query("lock_collection"), ids)
-            row = await (await conn.execute(query("find_document"), ids)).fetchone()
+            row = None
+            if source is not None or is_uuid(document_id):
+                statement = "find_document" if source is not None else "find_document_by_id"
+                row = await (await conn.execute(query(statement), ids)).fetchone()
             if row is None:
                 raise NotFoundError(
-                    f"document {source!r} not found in collection {collection.name!r}",
+                    f"document {source or document_id!r} not found in collection "
+                    f"{collection.name!r}",
                     code="document_not_found",
                 )
             await self._release(conn, collection.id, row["id"])
             await conn.execute(query("delete_document"), {"document_id": row["id"]})
             await self._add_counts(conn, collection.id, -1, 0, 0)
+            await conn.execute(query("delete_unused_file"), {"content_hash": row["content_hash"]})
+
+    async def update_collection(
+        self, principal: Principal, name: str, *, description: str
+    ) -> Collection:
+        """Change a collection's description (its owner or an admin only).
+
+        :raises NotFoundError: if the principal cannot see it.
+        :raises PermissionDeniedError: if the principal does not own it.
+        """
+        target = await self.collection(principal, name)
+        _require_owner(principal, target, "change")
+        async with self.transaction() as conn:
+            await conn.execute(
+                query("update_collection"),
+                {"collection_id": target.id, "description": description},
+            )
+        return await self.collection(principal, name)
+
+    async def documents_with_status(
+        self, collection: Collection, *, limit: int = 1000, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """A collection's documents with their newest ingestion job (see ``jobs.sql``)."""
+        async with self.connection() as conn:
+            return await (
+                await conn.execute(
+                    query("list_documents_with_status"),
+                    {"collection_id": collection.id, "limit": limit, "offset": offset},
+                )
+            ).fetchall()
 
     async def documents(self, collections: Sequence[Collection]) -> list[DocumentInfo]:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             rows = await (
                 await conn.execute(
                     query("list_documents"), {"collections": [c.id for c in collections]}
@@ -469,7 +540,7 @@ class PostgresStore:
     async def cached_embeddings(
         self, space_id: int, hashes: Sequence[bytes]
     ) -> dict[bytes, np.ndarray]:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             rows = await (
                 await conn.execute(
                     query("cached_embeddings"), {"space_id": space_id, "hashes": list(hashes)}
@@ -480,7 +551,7 @@ class PostgresStore:
     async def cache_embeddings(self, space_id: int, items: dict[bytes, np.ndarray]) -> None:
         if not items:
             return
-        async with self._connection() as conn, conn.cursor() as cur:
+        async with self.connection() as conn, conn.cursor() as cur:
             await cur.executemany(
                 query("cache_embedding"),
                 [
@@ -535,7 +606,7 @@ class PostgresStore:
     async def _search(
         self, statement: Any, params: dict[str, Any], kind: str
     ) -> list[RetrievedChunk]:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(statement, params)).fetchall()
         score_field = "dense_score" if kind == "dense" else "keyword_score"
         return [
@@ -554,6 +625,15 @@ class PostgresStore:
             )
             for r in rows
         ]
+
+
+def is_uuid(value: str | None) -> bool:
+    """Whether ``value`` is a UUID (an id from a URL may be anything)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _require_owner(principal: Principal, collection: Collection, action: str) -> None:

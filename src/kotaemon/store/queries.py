@@ -1,4 +1,4 @@
-"""Loads the named queries of ``queries.sql``."""
+"""Loads the named queries of the store's ``.sql`` files (``queries.sql``, ``jobs.sql``…)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,14 @@ _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
 @cache
 def _queries() -> dict[str, str]:
-    text = (Path(__file__).parent / "queries.sql").read_text(encoding="utf-8")
-    parts = _NAME.split(text)[1:]
-    return {name: body.strip() for name, body in zip(parts[::2], parts[1::2], strict=True)}
+    found: dict[str, str] = {}
+    for path in sorted(Path(__file__).parent.glob("*.sql")):
+        parts = _NAME.split(path.read_text(encoding="utf-8"))[1:]
+        for name, body in zip(parts[::2], parts[1::2], strict=True):
+            if name in found:
+                raise RuntimeError(f"query {name!r} is defined twice ({path.name})")
+            found[name] = body.strip()
+    return found
 
 
 def query(name: str) -> LiteralString:

@@ -56,6 +56,11 @@ WHERE (%(names)s::text[] IS NULL OR c.name = ANY(%(names)s::text[]))
                    OR (a.grantee_kind = 'group' AND a.grantee = ANY(%(groups)s::text[])))))
 ORDER BY c.name;
 
+-- name: update_collection
+-- Changes a collection's description.
+UPDATE collections SET description = %(description)s, updated_at = now()
+WHERE id = %(collection_id)s;
+
 -- name: delete_collection
 -- Deletes a collection with its documents, chunks and statistics.
 DELETE FROM collections WHERE id = %(collection_id)s;
@@ -67,7 +72,7 @@ SELECT chunk_count, term_count FROM collections WHERE id = %(collection_id)s FOR
 
 -- name: find_document
 -- A document by its source within a collection.
-SELECT id, content_hash FROM documents
+SELECT id, source, content_hash FROM documents
 WHERE collection_id = %(collection_id)s AND source = %(source)s;
 
 -- name: release_document_terms

@@ -1,4 +1,4 @@
-"""``/v1/collections``: list, create, inspect and delete the collections you may see."""
+"""``/v1/collections``: list, create, inspect, change and delete the collections you may see."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ from fastapi import APIRouter, Response, status
 
 from kotaemon.server.deps import CurrentPrincipal, EngineDep, StoreDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
-from kotaemon.server.models import CollectionCreate, CollectionList, CollectionPublic
+from kotaemon.server.models import (
+    CollectionCreate,
+    CollectionList,
+    CollectionPublic,
+    CollectionUpdate,
+)
 
 router = APIRouter(prefix="/collections", tags=["collections"])
 
@@ -54,6 +59,18 @@ async def get_collection(
     name: str, store: StoreDep, principal: CurrentPrincipal
 ) -> CollectionPublic:
     return CollectionPublic.of(await store.collection(principal, name))
+
+
+@router.patch(
+    "/{name}",
+    summary="Change a collection's description",
+    responses=error_responses(400, 403, 404, 422, *COMMON_ERRORS),
+)
+async def update_collection(
+    name: str, body: CollectionUpdate, store: StoreDep, principal: CurrentPrincipal
+) -> CollectionPublic:
+    updated = await store.update_collection(principal, name, description=body.description)
+    return CollectionPublic.of(updated)
 
 
 @router.delete(

@@ -1,0 +1,148 @@
+"""``kotaemon worker``: runs queued ingestion jobs, at least once, idempotently.
+
+A delivery marks its job running and counts the attempt, ingests the stored file, and records
+the result. Bad files (unsupported, corrupt, too large, too slow to parse) fail at once with the
+reason; passing failures (database, embedding server) are retried with backoff; a job whose
+worker died under it is delivered again once that worker's heartbeats stop, and a job that
+keeps killing workers fails after ``max_attempts``. Storing a document is one transaction keyed
+by its name and content, so however often a job runs, the document ends with one set of chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from functools import partial
+
+import anyio
+from procrastinate.exceptions import ProcrastinateException
+
+from kotaemon.core.errors import EmbeddingError, KotaemonError, NotFoundError, StoreError
+from kotaemon.core.principal import Principal
+from kotaemon.core.schema import Collection
+from kotaemon.ingest.pipeline import IngestPipeline
+from kotaemon.ingest.queue import IngestQueue, RetryLater
+from kotaemon.store.jobs import JobRecord, JobStore
+from kotaemon.store.postgres import PostgresStore
+
+log = logging.getLogger(__name__)
+
+#: Workers act for no user: they may write any collection a job names.
+WORKER = Principal(user_id="kotaemon-worker", display_name="Ingestion worker", is_admin=True)
+#: Failures worth retrying: the database or the embedding server may be back by then.
+_PASSING = (StoreError, EmbeddingError)
+
+
+class IngestJobRunner:
+    """Runs one delivery of an ingestion job.
+
+    Example::
+
+        runner = IngestJobRunner(JobStore(store), store, pipeline)
+        await runner.run(job_id)   # raises RetryLater for a failure worth retrying
+    """
+
+    def __init__(self, jobs: JobStore, store: PostgresStore, pipeline: IngestPipeline) -> None:
+        self.jobs = jobs
+        self.store = store
+        self.pipeline = pipeline
+
+    async def run(self, job_id: str) -> None:
+        """:raises RetryLater: after a passing failure, while attempts remain."""
+        record = await self.jobs.start(job_id)
+        if record is None:
+            log.info("job already ended; nothing to do", extra={"job_id": job_id})
+            return
+        job = record.job
+        if job.attempts > job.max_attempts:
+            await self.jobs.fail(
+                job_id,
+                "too_many_attempts",
+                f"stopped after {job.max_attempts} attempts that ended without a result (a "
+                "worker stopped while ingesting this file); check the file and upload it again",
+            )
+            return
+        log.info(
+            "ingesting",
+            extra={"job_id": job_id, "source": job.source, "attempt": job.attempts},
+        )
+        try:
+            collection = await self._collection(record)
+            data = await self.jobs.file(record.content_hash)
+            result = await self.pipeline.ingest_bytes(
+                data,
+                job.source,
+                collection,
+                force=job.kind == "reindex",
+                metadata=record.metadata,
+                keep_file=False,
+                on_progress=partial(self.jobs.progress, job_id),
+            )
+        except _PASSING as exc:
+            if job.attempts >= job.max_attempts:
+                await self.jobs.fail(
+                    job_id, exc.code, f"{exc.message} (after {job.attempts} attempts)"
+                )
+                return
+            await self.jobs.requeue(job_id, exc.code, exc.message)
+            raise RetryLater(exc.message) from exc
+        except KotaemonError as exc:  # the file or the request is at fault: retrying won't help
+            log.warning("job failed", extra={"job_id": job_id, "code": exc.code})
+            await self.jobs.fail(job_id, exc.code, exc.message)
+            return
+        await self.jobs.succeed(
+            job_id,
+            result=result.status,
+            document_id=result.document_id,
+            chunk_count=result.chunk_count,
+        )
+        log.info("job succeeded", extra={"job_id": job_id, "result": result.status})
+
+    async def _collection(self, record: JobRecord) -> Collection:
+        found = await self.store.collections(WORKER, [record.job.collection])
+        if not found or found[0].id != record.collection_id:
+            raise NotFoundError("the collection was deleted", code="collection_not_found")
+        return found[0]
+
+
+async def run_worker(
+    queue: IngestQueue,
+    runner: IngestJobRunner,
+    *,
+    concurrency: int,
+    heartbeat_seconds: float,
+    stalled_after_seconds: float,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Work until stopped, putting back in line the jobs of workers that died."""
+    name = f"{socket.gethostname()}-{os.getpid()}"
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_recover_stalled, queue, stalled_after_seconds)
+        log.info("worker started", extra={"worker": name, "concurrency": concurrency})
+        await queue.work(
+            runner.run,
+            concurrency=concurrency,
+            name=name,
+            heartbeat_seconds=heartbeat_seconds,
+            stalled_after_seconds=stalled_after_seconds,
+            install_signal_handlers=install_signal_handlers,
+        )
+        tg.cancel_scope.cancel()
+    log.info("worker stopped", extra={"worker": name})
+
+
+async def _recover_stalled(queue: IngestQueue, stalled_after_seconds: float) -> None:
+    """Every so often, deliver again the jobs whose worker stopped sending heartbeats."""
+    interval = max(stalled_after_seconds / 2, 0.5)
+    while True:
+        try:
+            retried = await queue.retry_stalled(stalled_after_seconds)
+        except (KotaemonError, ProcrastinateException) as exc:
+            log.warning("could not check for stalled jobs: %s", exc)
+        else:
+            if retried:
+                log.warning(
+                    "delivering again the jobs of a stopped worker", extra={"jobs": retried}
+                )
+        await anyio.sleep(interval)
