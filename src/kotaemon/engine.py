@@ -24,6 +24,7 @@ from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
 from kotaemon.pipelines.rag import RAGPipeline
 from kotaemon.retrieval.retriever import RetrievalConfig, VectorDBRetriever
 from kotaemon.settings import Settings
+from kotaemon.store.answers import AnswerStore
 from kotaemon.store.embedded import start_embedded_postgres
 from kotaemon.store.jobs import JobStore
 from kotaemon.store.postgres import PostgresStore
@@ -145,6 +146,10 @@ class Engine:
         if self.store is None:
             raise RuntimeError("Engine is not open: use `async with Engine(settings) as engine`")
         return self.store
+
+    @property
+    def answers(self) -> AnswerStore:
+        return AnswerStore(self._store())
 
     @property
     def jobs(self) -> JobStore:

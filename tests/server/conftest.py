@@ -54,9 +54,9 @@ def server_settings(database_url: str, data_dir: Path, llm: FakeOpenAIServer, **
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[LiveServer]:
+def live_server(settings: Settings, *, with_worker: bool = False) -> Iterator[LiveServer]:
     """``kotaemon serve``'s server, on a free loopback port, run in a thread until exit."""
-    server, app = build_server(settings)
+    server, app = build_server(settings, with_worker=with_worker)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     failure: list[BaseException] = []
@@ -142,6 +142,19 @@ def kb_server(
     )
     with live_server(settings) as live:
         yield live
+
+
+@pytest.fixture(scope="package")
+def upload_server(
+    postgres_admin_url: str, fake_llm: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The service with an ingestion worker in the process, on a database of its own."""
+    with fresh_database(postgres_admin_url) as url:
+        settings = server_settings(
+            url, tmp_path_factory.mktemp("uploads"), fake_llm, max_file_bytes=2**20
+        )
+        with live_server(settings, with_worker=True) as live:
+            yield live
 
 
 @pytest.fixture

@@ -21,7 +21,21 @@ def test_every_route_is_documented() -> None:
         ("/v1/collections", "get"),
         ("/v1/collections", "post"),
         ("/v1/collections/{name}", "get"),
+        ("/v1/collections/{name}", "patch"),
         ("/v1/collections/{name}", "delete"),
+        ("/v1/collections/{name}/documents", "get"),
+        ("/v1/collections/{name}/documents", "post"),
+        ("/v1/collections/{name}/documents/{document_id}", "delete"),
+        ("/v1/collections/{name}/documents/{document_id}/reindex", "post"),
+        ("/v1/collections/{name}/reindex", "post"),
+        ("/v1/collections/{name}/jobs", "get"),
+        ("/v1/jobs/{job_id}", "get"),
+        ("/v1/conversations", "get"),
+        ("/v1/conversations/{conversation_id}", "get"),
+        ("/v1/conversations/{conversation_id}", "delete"),
+        ("/v1/answers/{answer_id}/feedback", "post"),
+        ("/v1/chat/completions", "post"),
+        ("/v1/models", "get"),
     }
     error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
     for (path, method), operation in routes.items():
@@ -33,9 +47,13 @@ def test_every_route_is_documented() -> None:
         if path.startswith("/v1/"):
             for status in ("500", "503", "504"):
                 assert responses[status]["content"]["application/json"]["schema"] == error_ref
-        if method == "post":
-            assert "$ref" in operation["requestBody"]["content"]["application/json"]["schema"]
+        if "requestBody" in operation:
+            [(media_type, body)] = operation["requestBody"]["content"].items()
+            assert media_type in ("application/json", "multipart/form-data"), path
+            assert "$ref" in body["schema"]
+        if method in ("post", "patch"):
             assert responses["422"]["content"]["application/json"]["schema"] == error_ref
-    assert "text/event-stream" in routes[("/v1/chat", "post")]["responses"]["200"]["content"]
+    for streaming in ("/v1/chat", "/v1/chat/completions"):
+        assert "text/event-stream" in routes[(streaming, "post")]["responses"]["200"]["content"]
     schemas = spec["components"]["schemas"]
     assert "ChatRequest" in schemas and "Answer" in schemas and "HTTPValidationError" not in schemas

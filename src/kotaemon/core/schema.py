@@ -68,6 +68,7 @@ class Usage(BaseModel):
 class RetrievalInfo(BaseModel):
     """How well the knowledge base covered the question (used by batch testing)."""
 
+    query: str = Field(description="What was searched: the question, made standalone.")
     top_dense_score: float | None = None
     threshold: float | None = None
     has_relevant_context: bool
@@ -199,3 +200,35 @@ class IngestJob(BaseModel):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class Conversation(BaseModel):
+    """A user's multi-turn chat; follow-up questions are read in its light."""
+
+    id: str
+    title: str
+    collections: list[str] | None = Field(description="Searched by every turn; null: all.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationTurn(BaseModel):
+    answer_id: str
+    question: str
+    answer: str
+    outcome: Outcome
+    citations: list[Citation]
+    created_at: datetime
+
+
+Rating = Literal["helpful", "wrong"]
+
+
+class Feedback(BaseModel):
+    """A user's rating of one answer."""
+
+    answer_id: str
+    rating: Rating
+    comment: str
+    created_at: datetime
+    updated_at: datetime

@@ -33,3 +33,15 @@ NO_CONTEXT = {
     "reliably. Try rephrasing the question, or add documents that cover it.",
     "zh": "知识库中没有找到与这个问题相关的内容，因此无法可靠地回答。请换个说法，或补充相关文档。",
 }
+
+REWRITE = {
+    "en": PromptTemplate(
+        "Rewrite the last question of this conversation as one standalone question that can be "
+        "understood without the conversation. Keep its language. Reply with the question only."
+        "\n\nConversation:\n{history}\n\nLast question: {question}"
+    ),
+    "zh": PromptTemplate(
+        "把这段对话的最后一个问题改写成一个不看对话也能理解的独立问题，保持原来的语言。只回复改写后的"
+        "问题。\n\n对话：\n{history}\n\n最后一个问题：{question}"
+    ),
+}

@@ -32,6 +32,7 @@ from kotaemon.llms.extractive import ExtractiveAnswerer
 from kotaemon.pipelines import prompts
 from kotaemon.pipelines.citations import CitationFilter, build_citations
 from kotaemon.pipelines.language import Language, detect_language
+from kotaemon.pipelines.rewrite import QuestionRewriter
 from kotaemon.retrieval.retriever import RetrievalResult, VectorDBRetriever
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class RAGPipeline(BaseComponent):
         self.retriever = retriever
         self.llm = llm
         self.extractive = ExtractiveAnswerer(retriever.embedder)
+        self.rewriter = QuestionRewriter(llm)
         self.min_relevance = min_relevance
         self.max_output_tokens = max_output_tokens
 
@@ -112,14 +114,18 @@ class RAGPipeline(BaseComponent):
         history: Sequence[ChatMessage],
     ) -> AsyncIterator[Event]:
         language = detect_language(question)
+        search_query = await self.rewriter.arun(question, history=history)
         result = await self.retriever.arun(
-            question, principal=principal, collections=collections, metadata_filter=metadata_filter
+            search_query,
+            principal=principal,
+            collections=collections,
+            metadata_filter=metadata_filter,
         )
-        info = self._relevance(result, language)
+        info = self._relevance(result, language, search_query)
         sources = self._fit(question, result.chunks, language) if info.has_relevant_context else []
         yield SourcesEvent(sources=sources)
         answer = Answer(
-            answer_id=uuid.uuid4().hex,
+            answer_id=str(uuid.uuid4()),
             question=question,
             text="",
             language=language,
@@ -150,12 +156,12 @@ class RAGPipeline(BaseComponent):
         answer.citations = build_citations(citation_filter.used, sources)
         yield DoneEvent(answer=answer)
 
-    def _relevance(self, result: RetrievalResult, language: Language) -> RetrievalInfo:
+    def _relevance(self, result: RetrievalResult, language: Language, query: str) -> RetrievalInfo:
         threshold = self.relevance_threshold(language)
         top = result.top_dense_score
         relevant = bool(result.chunks) and (threshold is None or top is None or top >= threshold)
         return RetrievalInfo(
-            top_dense_score=top, threshold=threshold, has_relevant_context=relevant
+            query=query, top_dense_score=top, threshold=threshold, has_relevant_context=relevant
         )
 
     async def _generate(

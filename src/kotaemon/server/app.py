@@ -16,7 +16,15 @@ from kotaemon.server.limits import (
     ConcurrencyLimitMiddleware,
     RequestTimeoutMiddleware,
 )
-from kotaemon.server.routes import chat, collections, documents, health, search
+from kotaemon.server.routes import (
+    chat,
+    collections,
+    conversations,
+    documents,
+    health,
+    openai_compatible,
+    search,
+)
 from kotaemon.settings import Settings
 
 
@@ -53,4 +61,6 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(search.router, prefix="/v1")
     app.include_router(collections.router, prefix="/v1")
     app.include_router(documents.router, prefix="/v1")
+    app.include_router(conversations.router, prefix="/v1")
+    app.include_router(openai_compatible.router, prefix="/v1")
     return app

@@ -12,7 +12,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kotaemon.core.schema import Collection, IngestJob, JobError, JobState, RetrievedChunk
+from kotaemon.core.schema import (
+    Answer,
+    Citation,
+    Collection,
+    Conversation,
+    ConversationTurn,
+    IngestJob,
+    JobError,
+    JobState,
+    Rating,
+    RetrievalInfo,
+    RetrievedChunk,
+    ToolCallRecord,
+)
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 CollectionNames = Annotated[
@@ -46,6 +59,11 @@ class ChatRequest(_Request):
     question: Question = Field(examples=["信用卡还款的宽限期是几天？"])
     collections: CollectionNames
     filter: MetadataFilter
+    conversation_id: str | None = Field(
+        default=None,
+        description="Continue this conversation: the question is read in the light of its "
+        "earlier turns. Omitted: a new conversation starts (its id is in the answer).",
+    )
     stream: bool = Field(
         default=False,
         description="true: a text/event-stream of sources, delta… and one done or error event.",
@@ -168,6 +186,123 @@ class DocumentPublic(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentPublic]
+
+
+class ConversationList(BaseModel):
+    conversations: list[Conversation]
+
+
+class ConversationDetail(BaseModel):
+    conversation: Conversation
+    turns: list[ConversationTurn]
+
+
+class FeedbackCreate(_Request):
+    """How an answer served you."""
+
+    rating: Rating = Field(description="helpful, or wrong.")
+    comment: str = Field(default="", max_length=4000)
+
+
+# --- the OpenAI-compatible API ----------------------------------------------------------------
+
+
+class ContentPart(BaseModel):
+    """One part of a message's content; only text parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class CompletionMessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")  # name, tool_calls… are accepted and ignored
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat completion request. Sampling options (temperature, max_tokens…) are
+    accepted and ignored: the server's settings apply."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(
+        min_length=1,
+        description="`kotaemon` (every collection you may read) or a collection's name.",
+        examples=["kotaemon"],
+    )
+    messages: list[CompletionMessageIn] = Field(min_length=1, max_length=200)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+class CompletionMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int = 0
+    message: CompletionMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class CompletionUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class KotaemonExtras(BaseModel):
+    """What kotaemon adds to an OpenAI response (standard clients ignore it)."""
+
+    answer_id: str
+    outcome: str
+    extractive: bool
+    call_log: list[ToolCallRecord]
+    retrieval: RetrievalInfo
+    trace_id: str | None = None
+
+    @classmethod
+    def of(cls, answer: Answer) -> KotaemonExtras:
+        return cls.model_validate(answer.model_dump(include=set(cls.model_fields)))
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: CompletionUsage
+    citations: list[Citation] = Field(description="What the answer's [n] markers point at.")
+    kotaemon: KotaemonExtras
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "kotaemon"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
 
 
 class HealthStatus(BaseModel):

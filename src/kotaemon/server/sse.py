@@ -9,7 +9,7 @@ soon as the client goes away, which cancels the LLM request behind it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 import anyio
 from starlette.responses import Response
@@ -40,15 +40,24 @@ class EventStreamResponse(Response):
 
     :param events: the events to send; closed (``aclose``) when the stream ends for any reason.
     :param heartbeat: seconds of silence after which a ``: ping`` comment is sent.
+    :param encode: an event's frames (empty to send nothing); the OpenAI-compatible API passes
+        its own.
     """
 
     media_type = "text/event-stream"
 
-    def __init__(self, events: AsyncGenerator[Event, None], *, heartbeat: float) -> None:
+    def __init__(
+        self,
+        events: AsyncGenerator[Event, None],
+        *,
+        heartbeat: float,
+        encode: Callable[[Event], bytes] = encode_event,
+    ) -> None:
         if not heartbeat > 0:
             raise ValueError(f"heartbeat must be positive, got {heartbeat}")
         self.events = events
         self.heartbeat = heartbeat
+        self.encode = encode
         self.status_code = 200
         self.background = None
         self.init_headers(HEADERS)
@@ -89,12 +98,13 @@ class EventStreamResponse(Response):
             async for event in self.events:
                 if isinstance(event, ErrorEvent):
                     event = public_event(event)
-                await self._write(encode_event(event))
+                if frames := self.encode(event):
+                    await self._write(frames)
                 if event.type in ("done", "error"):
                     return
         except Exception:
             log.exception("answer stream failed")
-        await self._write(encode_event(ErrorEvent(code="internal_error", message=INTERNAL_MESSAGE)))
+        await self._write(self.encode(ErrorEvent(code="internal_error", message=INTERNAL_MESSAGE)))
 
     async def _keep_alive(self) -> None:
         while True:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from contextlib import aclosing
-
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from kotaemon.core.errors import KotaemonError
-from kotaemon.core.schema import Answer, DoneEvent, ErrorEvent, Event
+from kotaemon.core.schema import Answer
+from kotaemon.server.answering import (
+    HISTORY_TURNS,
+    answer_events,
+    final_answer,
+    history_of,
+    stream_response,
+)
 from kotaemon.server.deps import CurrentPrincipal, EngineDep, SettingsDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import ChatRequest
-from kotaemon.server.sse import EventStreamResponse
 
 router = APIRouter(tags=["chat"])
 
@@ -41,43 +43,29 @@ _ANSWER_RESPONSES: dict[int | str, dict] = {
 @router.post(
     "/chat",
     response_model=Answer,
-    summary="Answer a question from the knowledge base, with citations",
+    summary="Answer a question from the knowledge base, with citations (a follow-up with "
+    "`conversation_id`)",
     responses=_ANSWER_RESPONSES,
 )
 async def chat(
     body: ChatRequest, engine: EngineDep, principal: CurrentPrincipal, settings: SettingsDep
 ) -> Answer | Response:
-    events = engine.rag.astream(
+    conversation, history, collections = None, [], body.collections
+    if body.conversation_id is not None:
+        conversation = await engine.answers.conversation(principal, body.conversation_id)
+        turns = await engine.answers.turns(principal, conversation.id, limit=HISTORY_TURNS)
+        history = history_of(turns)
+        collections = collections if collections is not None else conversation.collections
+    events = answer_events(
+        engine,
+        principal,
         body.question,
-        principal=principal,
-        collections=body.collections,
+        history=history,
+        collections=collections,
         metadata_filter=body.filter,
+        conversation=conversation,
+        start_conversation=body.conversation_id is None,
     )
     if body.stream:
-        return await _stream(events, settings.sse_heartbeat_seconds)
-    async with aclosing(events):
-        async for event in events:
-            if isinstance(event, DoneEvent):
-                return event.answer
-            if isinstance(event, ErrorEvent):
-                raise KotaemonError(event.message, code=event.code)
-    raise KotaemonError("the answer ended without a result", code="internal_error")
-
-
-async def _stream(events: AsyncGenerator[Event, None], heartbeat: float) -> Response:
-    """An event stream; an error before the first event (unknown collection…) is a JSON error."""
-    try:
-        first = await anext(events)
-        if isinstance(first, ErrorEvent):
-            raise KotaemonError(first.message, code=first.code)
-    except BaseException:
-        await events.aclose()
-        raise
-    return EventStreamResponse(_prepend(first, events), heartbeat=heartbeat)
-
-
-async def _prepend(first: Event, rest: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
-    async with aclosing(rest):  # closing this generator closes ``rest`` at once
-        yield first
-        async for event in rest:
-            yield event
+        return await stream_response(events, heartbeat=settings.sse_heartbeat_seconds)
+    return await final_answer(events)

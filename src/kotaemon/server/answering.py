@@ -1,0 +1,125 @@
+"""One answer as the service gives it: history in, events out, the answer recorded.
+
+Both chat APIs (``/v1/chat`` and the OpenAI-compatible ``/v1/chat/completions``) answer through
+:func:`answer_events`, so they search, cite and record alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
+from typing import Any
+
+from starlette.responses import Response
+
+from kotaemon.core.errors import KotaemonError
+from kotaemon.core.principal import Principal
+from kotaemon.core.schema import (
+    Answer,
+    Conversation,
+    ConversationTurn,
+    DoneEvent,
+    ErrorEvent,
+    Event,
+)
+from kotaemon.engine import Engine
+from kotaemon.llms.base import ChatMessage
+from kotaemon.server.sse import EventStreamResponse, encode_event
+
+#: Turns of a stored conversation given to the model (older ones also fall to the token budget).
+HISTORY_TURNS = 20
+
+
+def history_of(turns: Sequence[ConversationTurn]) -> list[ChatMessage]:
+    """A conversation's turns as chat messages, oldest first."""
+    messages: list[ChatMessage] = []
+    for turn in turns:
+        messages.append(ChatMessage(role="user", content=turn.question))
+        messages.append(ChatMessage(role="assistant", content=turn.answer))
+    return messages
+
+
+async def answer_events(
+    engine: Engine,
+    principal: Principal,
+    question: str,
+    *,
+    history: Sequence[ChatMessage] = (),
+    collections: list[str] | None = None,
+    metadata_filter: dict[str, Any] | None = None,
+    conversation: Conversation | None = None,
+    start_conversation: bool = False,
+) -> AsyncGenerator[Event, None]:
+    """The answer's events. Before ``done`` goes out the answer is recorded, as a turn of
+    ``conversation`` (or of a new one, with ``start_conversation``), so that a client may rate
+    it or follow up at once."""
+    events = engine.rag.astream(
+        question,
+        principal=principal,
+        collections=collections,
+        metadata_filter=metadata_filter,
+        history=history,
+    )
+    async with aclosing(events):
+        async for event in events:
+            if isinstance(event, DoneEvent):
+                try:
+                    await _record(
+                        engine, principal, event, conversation, start_conversation, collections
+                    )
+                except KotaemonError as exc:
+                    yield ErrorEvent(code=exc.code, message=f"the answer was not saved: {exc}")
+                    return
+            yield event
+
+
+async def _record(
+    engine: Engine,
+    principal: Principal,
+    done: DoneEvent,
+    conversation: Conversation | None,
+    start: bool,
+    collections: list[str] | None,
+) -> None:
+    answer = done.answer
+    if conversation is None and start:
+        conversation = await engine.answers.start_conversation(
+            principal, answer.question, collections
+        )
+    answer.conversation_id = conversation.id if conversation else None
+    await engine.answers.record(principal, answer, conversation_id=answer.conversation_id)
+
+
+async def stream_response(
+    events: AsyncGenerator[Event, None],
+    *,
+    heartbeat: float,
+    encode: Callable[[Event], bytes] = encode_event,
+) -> Response:
+    """An event stream; an error before the first event (unknown collection…) is a JSON error."""
+    try:
+        first = await anext(events)
+        if isinstance(first, ErrorEvent):
+            raise KotaemonError(first.message, code=first.code)
+    except BaseException:
+        await events.aclose()
+        raise
+    return EventStreamResponse(_prepend(first, events), heartbeat=heartbeat, encode=encode)
+
+
+async def final_answer(events: AsyncGenerator[Event, None]) -> Answer:
+    """The answer at the end of the events. :raises KotaemonError: for an ``error`` event."""
+    async with aclosing(events):
+        async for event in events:
+            if isinstance(event, DoneEvent):
+                return event.answer
+            if isinstance(event, ErrorEvent):
+                raise KotaemonError(event.message, code=event.code)
+    raise KotaemonError("the answer ended without a result", code="internal_error")
+
+
+async def _prepend(first: Event, rest: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
+    async with aclosing(rest):  # closing this generator closes ``rest`` at once
+        yield first
+        async for event in rest:
+            yield event
