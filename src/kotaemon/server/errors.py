@@ -71,8 +71,10 @@ _CODE_STATUS: dict[str, int] = {
     "not_ready": 503,
 }
 
-#: For codes the table does not know (an ``error`` event names no class).
-_PREFIX_STATUS = (("llm_", 502), ("store_", 503), ("embedding_", 502))
+#: For codes the table does not know (an ``error`` event names no class): codes follow these
+#: naming rules.
+_PREFIX_STATUS = (("llm_", 502), ("store_", 503), ("embedding_", 502), ("invalid_", 422))
+_SUFFIX_STATUS = (("_not_found", 404),)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -118,6 +120,9 @@ def status_for(code: str, error: KotaemonError | None = None) -> int:
                 return status
     for prefix, status in _PREFIX_STATUS:
         if code.startswith(prefix):
+            return status
+    for suffix, status in _SUFFIX_STATUS:
+        if code.endswith(suffix):
             return status
     return 500
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Callable
+from typing import Any
 
 import anyio
 from starlette.responses import Response
@@ -24,6 +25,18 @@ PING = b": ping\n\n"
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 #: How long closing the event generator may take once the client has gone.
 CLOSE_TIMEOUT_SECONDS = 5.0
+
+
+def event_stream_schema(description: str, events: list[str] | None = None) -> dict[str, Any]:
+    """OpenAPI for one server-sent event of a stream: its ``event`` name and JSON ``data``."""
+    event: dict[str, Any] = {"type": "string"}
+    if events:
+        event["enum"] = events
+    return {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"event": event, "data": {"type": "string", "description": description}},
+    }
 
 
 def encode_event(event: Event) -> bytes:

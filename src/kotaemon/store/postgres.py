@@ -122,6 +122,12 @@ class PostgresStore:
             ) from exc
         except psycopg.errors.IntegrityError:
             raise  # the caller turns it into a conflict or an invalid-input error
+        except psycopg.errors.DataError as exc:  # a value PostgreSQL cannot hold (NUL in text…)
+            raise InvalidInputError(
+                f"a value cannot be stored ({exc.diag.message_primary or exc}); remove NUL "
+                "characters and out-of-range values",
+                code="invalid_value",
+            ) from exc
         except psycopg.OperationalError as exc:
             raise StoreError(f"database unavailable: {exc}") from exc
         except psycopg.Error as exc:

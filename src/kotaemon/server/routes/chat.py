@@ -16,6 +16,7 @@ from kotaemon.server.answering import (
 from kotaemon.server.deps import CurrentPrincipal, EngineDep, SettingsDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import ChatRequest
+from kotaemon.server.sse import event_stream_schema
 
 router = APIRouter(tags=["chat"])
 
@@ -33,7 +34,13 @@ _ANSWER_RESPONSES: dict[int | str, dict] = {
         "the answer) or `error` (`code`, `message`); `: ping` comments keep it alive. "
         "A request that fails before the stream starts gets a JSON error instead.",
         "content": {
-            "text/event-stream": {"schema": {"type": "string"}, "example": _STREAM_EXAMPLE}
+            "text/event-stream": {
+                "schema": event_stream_schema(
+                    "The event as JSON, with its `type`.",
+                    ["sources", "tool_start", "tool_end", "delta", "done", "error"],
+                ),
+                "example": _STREAM_EXAMPLE,
+            }
         },
     },
     **error_responses(400, 403, 404, 409, 422, 429, 502, *COMMON_ERRORS),

@@ -42,6 +42,7 @@ from kotaemon.server.models import (
     ModelCard,
     ModelList,
 )
+from kotaemon.server.sse import event_stream_schema
 from kotaemon.store.postgres import PostgresStore
 
 router = APIRouter(tags=["openai-compatible"])
@@ -69,7 +70,13 @@ async def list_models(store: StoreDep, principal: CurrentPrincipal) -> ModelList
         200: {
             "description": "A `chat.completion`, or with `stream: true` a text/event-stream of "
             "`chat.completion.chunk` objects ending with `data: [DONE]`.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {
+                "text/event-stream": {
+                    "schema": event_stream_schema(
+                        "A `chat.completion.chunk` or an `error` object as JSON, or `[DONE]`."
+                    )
+                }
+            },
         },
         **error_responses(400, 403, 404, 422, 429, 502, *COMMON_ERRORS),
     },
