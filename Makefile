@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-QUESTION ?= 我上个月的信用卡还款有没有逾期？宽限期是几天？
 
 .PHONY: run test lint format install bench clean
 
@@ -18,10 +17,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## make run: ingest the sample knowledge base and answer a sample question (embedded defaults).
+## make run: ingest the sample knowledge base, then serve it on http://127.0.0.1:8000 with an
+## ingestion worker in the same process (embedded PostgreSQL; Ctrl-C stops everything).
 run: install
 	$(BIN)/kotaemon ingest examples/knowledge_base --collection bank
-	$(BIN)/kotaemon ask "$(QUESTION)" --collection bank
+	$(BIN)/kotaemon serve --worker
 
 ## make test: lint and the whole suite against a real embedded PostgreSQL + pgvector.
 test: install lint

@@ -48,13 +48,14 @@ def postgres_admin_url() -> str:
 
 
 @contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new database cloned from the migrated template, dropped afterwards."""
+def fresh_database(admin_url: str, template: str = TEMPLATE) -> Iterator[str]:
+    """A new database cloned from the migrated template (or ``template0``: an empty one),
+    dropped afterwards."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(TEMPLATE)
+                sql.Identifier(name), sql.Identifier(template)
             )
         )
     try:

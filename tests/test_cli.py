@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import KNOWLEDGE_BASE
+from kotaemon.store import migrate
+
+from .conftest import KNOWLEDGE_BASE, fresh_database
 
 KOTAEMON = [sys.executable, "-m", "kotaemon"]
 
@@ -70,3 +72,14 @@ def test_mistakes_get_clear_messages(
 def test_bad_configuration_is_named(database_url: str, tmp_path: Path) -> None:
     result = run(["collections"], database_url, tmp_path, KOTAEMON_TOP_K="lots")
     assert result.returncode == 2 and "KOTAEMON_TOP_K" in result.stderr
+
+
+def test_migrate_brings_an_empty_database_to_head(postgres_admin_url: str, tmp_path: Path) -> None:
+    with fresh_database(postgres_admin_url, "template0") as url:
+        refused = run(["collections"], url, tmp_path, KOTAEMON_AUTO_MIGRATE="false")
+        assert refused.returncode == 1 and "kotaemon migrate" in refused.stderr
+        migrated = run(["migrate"], url, tmp_path, KOTAEMON_AUTO_MIGRATE="false")
+        assert migrated.returncode == 0, migrated.stderr
+        assert f"revision {migrate.head_revision()}" in migrated.stderr
+        listed = run(["collections"], url, tmp_path, KOTAEMON_AUTO_MIGRATE="false")
+        assert listed.returncode == 0, listed.stderr

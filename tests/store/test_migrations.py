@@ -1,10 +1,14 @@
 """Migrations produce exactly the declared schema, and run safely more than once."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 
 from kotaemon.core.errors import ConfigurationError, StoreError
 from kotaemon.store import migrate
+
+from ..conftest import fresh_database
 
 EXPECTED_TABLES = {
     "alembic_version",
@@ -64,3 +68,10 @@ def test_a_database_behind_the_code_is_refused_without_auto_migrate(database_url
     with pytest.raises(StoreError, match="kotaemon migrate") as caught:
         migrate.check_current(database_url)
     assert caught.value.code == "schema_outdated"
+
+
+def test_replicas_starting_together_migrate_once(postgres_admin_url: str) -> None:
+    with fresh_database(postgres_admin_url, "template0") as url:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: migrate.upgrade(url), range(4)))  # raises if any failed
+        assert migrate.current_revision(url) == migrate.head_revision()

@@ -95,6 +95,8 @@ def serve(
             "keep it behind a trusted network",
             server.config.host,
         )
+    scheme_host = f"http://{server.config.host}:{server.config.port}"
+    log.info("kotaemon will serve at %s (API reference at %s/docs)", scheme_host, scheme_host)
     server.run()
 
 
