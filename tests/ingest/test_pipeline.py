@@ -4,9 +4,11 @@ import anyio
 import psycopg
 import pytest
 
+from kotaemon.core.errors import CorruptFileError
 from kotaemon.engine import Engine
 
 from ..conftest import KNOWLEDGE_BASE
+from .test_loaders import make_pdf
 
 pytestmark = pytest.mark.anyio
 
@@ -121,3 +123,16 @@ async def test_delete_document_removes_chunks_and_stats(
     await engine.store.delete_document(collection, source=str(doc.resolve()))
     assert await chunk_rows(database_url) == []
     await stats_are_consistent(database_url)
+
+
+async def test_a_pdf_that_parses_too_long_is_stopped(engine: Engine) -> None:
+    data = make_pdf(["Late fees are 5% of the unpaid minimum payment."])
+    collection = await engine.ensure_collection("kb")
+    pipeline = engine.ingest
+    pipeline.parse_timeout = 0.001  # less than a child process takes to start
+    with pytest.raises(CorruptFileError, match="parsing took over") as caught:
+        await pipeline.ingest_bytes(data, "slow.pdf", collection)
+    assert caught.value.code == "parse_timeout"
+    pipeline.parse_timeout = 60
+    result = await pipeline.ingest_bytes(data, "slow.pdf", collection)
+    assert result.status == "added" and result.chunk_count == 1
