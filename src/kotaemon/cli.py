@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TextIO, TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 import typer
@@ -26,6 +26,7 @@ from kotaemon.core.principal import Principal
 from kotaemon.core.schema import DeltaEvent, DoneEvent, ErrorEvent, SourcesEvent
 from kotaemon.engine import DEFAULT_COLLECTION, Engine
 from kotaemon.ingest.pipeline import FileResult, discover
+from kotaemon.observability.logging import setup_logging
 from kotaemon.settings import Settings
 
 app = typer.Typer(
@@ -44,7 +45,9 @@ CollectionOption = Annotated[
 ]
 
 
-def _settings(log_stream: TextIO = sys.stderr) -> Settings:
+def _settings(*, service: bool = False, **overrides: object) -> Settings:
+    """The settings, with logging set up: JSON to stdout for the service, text to stderr
+    otherwise (stdout carries the answer)."""
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -55,12 +58,9 @@ def _settings(log_stream: TextIO = sys.stderr) -> Settings:
         )
         err.print(f"[red]error:[/] invalid configuration: {escape(problems)}")
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        stream=log_stream,
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per check otherwise
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    log_format = settings.log_format or ("json" if service else "text")
+    setup_logging(settings.log_level, log_format, sys.stdout if service else sys.stderr)
     return settings
 
 
@@ -264,7 +264,7 @@ def serve(
     """Run the HTTP service (chat, search, collections, health probes); logs go to stdout."""
     from kotaemon.server.runner import serve as run_server  # FastAPI loads only for this command
 
-    run_server(_settings(sys.stdout), host=host, port=port, with_worker=worker)
+    run_server(_settings(service=True, host=host, port=port), with_worker=worker)
 
 
 @app.command("worker")
@@ -274,7 +274,7 @@ def worker_command() -> None:
     async def job(engine: Engine) -> None:
         await engine.work()
 
-    _run(job, _settings(sys.stdout))
+    _run(job, _settings(service=True))
 
 
 @app.command()

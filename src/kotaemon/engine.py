@@ -193,6 +193,7 @@ class Engine:
             self.llm,
             min_relevance=self.settings.min_relevance,
             max_output_tokens=self.settings.llm_max_output_tokens,
+            redact_records=self.settings.redacts_rag_records,
         )
 
     @property

@@ -7,6 +7,7 @@ Every setting can also come from a mounted file: ``KOTAEMON_LLM_API_KEY_FILE=/ru
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +19,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from kotaemon.core.secrets import Secret
 
 EmbeddingBackend = Literal["bundled", "openai"]
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False
 
 
 def _default_data_dir() -> Path:
@@ -109,8 +117,21 @@ class Settings(BaseSettings):
     llm_max_output_tokens: Annotated[int, Field(ge=16)] = 1024
     llm_temperature: Annotated[float, Field(ge=0, le=2)] = 0.1
 
-    # --- logging -------------------------------------------------------------------------------
+    # --- observability -------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="json or text; unset: json for `serve` and `worker` (stdout), text for "
+        "the other commands (stderr).",
+    )
+    redact_rag_records: bool | None = Field(
+        default=None,
+        description="Leave question, prompt and answer text out of the RAG record log; "
+        "unset: redacted unless the service is local (bound to loopback).",
+    )
+    metrics_token: Secret | None = Field(
+        default=None, description="When set, /metrics asks for `Authorization: Bearer <token>`."
+    )
 
     # --- HTTP service ---------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address `kotaemon serve` listens on.")
@@ -136,6 +157,17 @@ class Settings(BaseSettings):
         description="After SIGTERM, how long in-flight requests may finish before they are "
         "cancelled.",
     )
+
+    @property
+    def local_mode(self) -> bool:
+        """A one-machine install: the service listens on loopback only."""
+        return _is_loopback(self.host)
+
+    @property
+    def redacts_rag_records(self) -> bool:
+        if self.redact_rag_records is not None:
+            return self.redact_rag_records
+        return not self.local_mode
 
     @model_validator(mode="before")
     @classmethod

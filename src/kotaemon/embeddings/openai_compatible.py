@@ -11,6 +11,7 @@ from kotaemon.core.errors import ConfigurationError, EmbeddingError
 from kotaemon.core.secrets import Secret
 from kotaemon.embeddings.base import Embedder, normalize_rows
 from kotaemon.embeddings.batching import QueryBatcher
+from kotaemon.observability.tracing import outgoing_headers
 
 
 class OpenAICompatibleEmbedder(Embedder):
@@ -72,7 +73,7 @@ class OpenAICompatibleEmbedder(Embedder):
     async def _embed(self, texts: Sequence[str]) -> np.ndarray:
         try:
             response = await self._client.embeddings.create(
-                model=self._model_name, input=list(texts)
+                model=self._model_name, input=list(texts), extra_headers=outgoing_headers()
             )
         except openai.AuthenticationError as exc:
             raise EmbeddingError(

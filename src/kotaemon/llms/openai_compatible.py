@@ -21,6 +21,7 @@ from kotaemon.llms.base import (
     ToolSpec,
     as_messages,
 )
+from kotaemon.observability.genai import LLMCall
 
 
 class OpenAICompatibleLLM(LLMInterface):
@@ -101,15 +102,22 @@ class OpenAICompatibleLLM(LLMInterface):
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> LLMResponse:
+        request = self._request(prompt, tools, max_tokens, temperature)
+        call = LLMCall(self.model, request, server=self._client.base_url.host)
         try:
             completion = await self._client.chat.completions.create(
-                **self._request(prompt, tools, max_tokens, temperature)
+                **request, extra_headers=call.headers()
             )
         except openai.APIError as exc:
-            raise _llm_error(exc) from exc
+            error = _llm_error(exc)
+            call.fail(error.code)
+            raise error from exc
+        except BaseException:
+            call.fail("cancelled")
+            raise
         choice = completion.choices[0]
         usage = completion.usage
-        return LLMResponse(
+        response = LLMResponse(
             text=choice.message.content or "",
             tool_calls=[
                 ToolCall(
@@ -125,6 +133,10 @@ class OpenAICompatibleLLM(LLMInterface):
             model=completion.model or self.model,
             finish_reason=choice.finish_reason,
         )
+        call.finish(
+            usage=response.usage, response_model=response.model, finish_reason=choice.finish_reason
+        )
+        return response
 
     async def astream(  # type: ignore[override]
         self,
@@ -135,15 +147,21 @@ class OpenAICompatibleLLM(LLMInterface):
         temperature: float | None = None,
     ) -> AsyncIterator[LLMChunk]:
         request = self._request(prompt, tools, max_tokens, temperature)
+        call = LLMCall(self.model, request, server=self._client.base_url.host)
         calls: dict[int, dict[str, str]] = {}
         usage: Usage | None = None
         finish_reason: str | None = None
+        response_model: str | None = None
         try:
             stream = await self._client.chat.completions.create(
-                **request, stream=True, stream_options={"include_usage": True}
+                **request,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers=call.headers(),
             )
             async with stream:
                 async for chunk in stream:
+                    response_model = chunk.model or response_model
                     if chunk.usage:
                         usage = Usage(
                             prompt_tokens=chunk.usage.prompt_tokens,
@@ -160,9 +178,16 @@ class OpenAICompatibleLLM(LLMInterface):
                                 slot["name"] += call.function.name or ""
                                 slot["arguments"] += call.function.arguments or ""
                         if choice.delta.content:
+                            call.first_token()
                             yield LLMChunk(text=choice.delta.content)
         except openai.APIError as exc:
-            raise _llm_error(exc) from exc
+            error = _llm_error(exc)
+            call.fail(error.code)
+            raise error from exc
+        except BaseException:  # the consumer went away (GeneratorExit) or a cancellation
+            call.fail("cancelled")
+            raise
+        call.finish(usage=usage, response_model=response_model, finish_reason=finish_reason)
         yield LLMChunk(
             tool_calls=[
                 ToolCall(id=c["id"], name=c["name"], arguments=_parse_arguments(c["arguments"]))

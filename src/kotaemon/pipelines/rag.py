@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
+from time import perf_counter
 from typing import Any
 
 from kotaemon.core.component import BaseComponent
@@ -29,6 +30,10 @@ from kotaemon.core.schema import (
 from kotaemon.embeddings.base import estimate_tokens
 from kotaemon.llms.base import ChatMessage, LLMInterface
 from kotaemon.llms.extractive import ExtractiveAnswerer
+from kotaemon.observability.metrics import ANSWERS
+from kotaemon.observability.rag_record import RagRecord
+from kotaemon.observability.stages import stage
+from kotaemon.observability.tracing import current_ids
 from kotaemon.pipelines import prompts
 from kotaemon.pipelines.citations import CitationFilter, build_citations
 from kotaemon.pipelines.language import Language, detect_language
@@ -52,6 +57,7 @@ class RAGPipeline(BaseComponent):
     :param min_relevance: top dense similarity under which the answer says nothing relevant
         was found; None takes the embedding model's calibrated threshold.
     :param max_output_tokens: cap on the answer's length.
+    :param redact_records: leave the question, prompt and answer text out of the RAG record.
     """
 
     def __init__(
@@ -61,6 +67,7 @@ class RAGPipeline(BaseComponent):
         *,
         min_relevance: float | None = None,
         max_output_tokens: int = 1024,
+        redact_records: bool = False,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
@@ -68,6 +75,7 @@ class RAGPipeline(BaseComponent):
         self.rewriter = QuestionRewriter(llm)
         self.min_relevance = min_relevance
         self.max_output_tokens = max_output_tokens
+        self.redact_records = redact_records
 
     def relevance_threshold(self, language: Language) -> float | None:
         """The configured threshold, else the embedding model's calibrated one for ``language``."""
@@ -93,17 +101,34 @@ class RAGPipeline(BaseComponent):
         metadata_filter: dict[str, Any] | None = None,
         history: Sequence[ChatMessage] = (),
     ) -> AsyncIterator[Event]:
-        """Events of one answer: sources, deltas, then done or error (never an exception)."""
+        """Events of one answer: sources, deltas, then done or error (never an exception).
+
+        Each answer also logs its RAG record, whatever its end (a client that goes away
+        included).
+        """
+        record = RagRecord(question=question)
         try:
-            answer = self._answer(question, principal, collections, metadata_filter, history)
+            answer = self._answer(
+                question, principal, collections, metadata_filter, history, record
+            )
             async with aclosing(answer):  # closing this stream closes the LLM's at once
                 async for event in answer:
+                    if isinstance(event, DoneEvent):
+                        record.answered(event.answer)
+                        ANSWERS.labels(event.answer.outcome).inc()
                     yield event
         except KotaemonError as exc:
+            record.outcome, record.error_code = "error", exc.code
+            ANSWERS.labels("error").inc()
             yield ErrorEvent(code=exc.code, message=exc.message)
         except Exception:
             log.exception("answer failed")
+            record.outcome, record.error_code = "error", "internal_error"
+            ANSWERS.labels("error").inc()
             yield ErrorEvent(code="internal_error", message="answering failed unexpectedly; retry")
+        finally:
+            record.outcome = record.outcome or "cancelled"
+            record.emit(redact=self.redact_records)
 
     async def _answer(
         self,
@@ -112,15 +137,23 @@ class RAGPipeline(BaseComponent):
         collections: Sequence[str] | None,
         metadata_filter: dict[str, Any] | None,
         history: Sequence[ChatMessage],
+        record: RagRecord,
     ) -> AsyncIterator[Event]:
         language = detect_language(question)
-        search_query = await self.rewriter.arun(question, history=history)
+        if history:
+            with stage("rewrite", record.timings_ms, span="rewrite question"):
+                search_query = await self.rewriter.arun(question, history=history)
+        else:
+            search_query = question
+        record.search_query = search_query
         result = await self.retriever.arun(
             search_query,
             principal=principal,
             collections=collections,
             metadata_filter=metadata_filter,
         )
+        record.timings_ms.update(result.timings)
+        record.retrieved(result.chunks)
         info = self._relevance(result, language, search_query)
         sources = self._fit(question, result.chunks, language) if info.has_relevant_context else []
         yield SourcesEvent(sources=sources)
@@ -133,6 +166,7 @@ class RAGPipeline(BaseComponent):
             model=self.llm.model if self.llm else self.extractive.model,
             extractive=self.llm is None,
             retrieval=info,
+            trace_id=current_ids()[0],
         )
         if not sources:
             answer.text = prompts.NO_CONTEXT[language]
@@ -141,13 +175,15 @@ class RAGPipeline(BaseComponent):
             return
         citation_filter = CitationFilter(len(sources))
         parts: list[str] = []
-        generated = self._generate(question, sources, language, history, answer)
+        generated = self._generate(question, sources, language, history, answer, record)
+        started = perf_counter()
         async with aclosing(generated):
             async for piece in generated:
                 settled = citation_filter.feed(piece)
                 if settled:
                     parts.append(settled)
                     yield DeltaEvent(text=settled)
+        record.timings_ms["generate"] = (perf_counter() - started) * 1000
         tail = citation_filter.finish()
         if tail:
             parts.append(tail)
@@ -171,11 +207,13 @@ class RAGPipeline(BaseComponent):
         language: Language,
         history: Sequence[ChatMessage],
         answer: Answer,
+        record: RagRecord,
     ) -> AsyncIterator[str]:
         if self.llm is None:
             yield await self.extractive.answer(question, sources, language)
             return
         messages = self._messages(question, sources, language, history)
+        record.prompt = [{"role": m.role, "content": m.content} for m in messages]
         stream = self.llm.astream(messages, max_tokens=self.max_output_tokens)
         async with aclosing(stream):  # type: ignore[type-var]
             async for chunk in stream:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
@@ -19,6 +19,7 @@ from kotaemon.core.errors import (
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection, RetrievedChunk
 from kotaemon.embeddings.base import Embedder
+from kotaemon.observability.stages import stage
 from kotaemon.retrieval.bm25 import query_terms
 from kotaemon.retrieval.fusion import reciprocal_rank_fusion
 from kotaemon.store.base import VectorStore
@@ -26,6 +27,7 @@ from kotaemon.store.base import VectorStore
 log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "keyword"]
+_DB = {"db.system.name": "postgresql"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +50,12 @@ class RetrievalConfig:
 
 @dataclass(slots=True)
 class RetrievalResult:
-    """The chunks found, plus the best dense similarity (how relevant the best match is)."""
+    """The chunks found, the best dense similarity (how relevant the best match is), and the
+    milliseconds each stage took (embed, dense, keyword, fuse)."""
 
     chunks: list[RetrievedChunk]
     top_dense_score: float | None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class VectorDBRetriever(BaseComponent):
@@ -113,22 +117,29 @@ class VectorDBRetriever(BaseComponent):
         limit = top_k * self.config.overfetch if mode == "hybrid" else top_k
         dense: list[RetrievedChunk] = []
         keyword: list[RetrievedChunk] = []
+        timings: dict[str, float] = {}
 
         async def run_dense() -> None:
-            vector = await self.embedder.embed_query(query)
-            dense.extend(
-                await self.store.dense_search(
+            with stage(
+                "embed",
+                timings,
+                span="embed query",
+                **{"gen_ai.request.model": self.embedder.model},
+            ):
+                vector = await self.embedder.embed_query(query)
+            with stage("dense", timings, span="dense search", **_DB):
+                found = await self.store.dense_search(
                     targets, vector, limit=limit, metadata_filter=metadata_filter
                 )
-            )
+            dense.extend(found)
 
         async def run_keyword() -> None:
-            terms = query_terms(query)
-            keyword.extend(
-                await self.store.keyword_search(
+            with stage("keyword", timings, span="keyword search", **_DB):
+                terms = query_terms(query)
+                found = await self.store.keyword_search(
                     targets, terms, limit=limit, metadata_filter=metadata_filter
                 )
-            )
+            keyword.extend(found)
 
         try:
             async with anyio.create_task_group() as tg:
@@ -140,15 +151,16 @@ class VectorDBRetriever(BaseComponent):
             raise group.exceptions[0] from None
         top_dense = dense[0].dense_score if dense else None
         if mode == "dense":
-            return RetrievalResult(dense[:top_k], top_dense)
+            return RetrievalResult(dense[:top_k], top_dense, timings)
         if mode == "keyword":
-            return RetrievalResult(keyword[:top_k], None)
-        fused = reciprocal_rank_fusion(
-            [(dense, self.config.dense_weight), (keyword, self.config.keyword_weight)],
-            k=self.config.rrf_k,
-            limit=top_k,
-        )
-        return RetrievalResult(fused, top_dense)
+            return RetrievalResult(keyword[:top_k], None, timings)
+        with stage("fuse", timings, span="fuse results"):
+            fused = reciprocal_rank_fusion(
+                [(dense, self.config.dense_weight), (keyword, self.config.keyword_weight)],
+                k=self.config.rrf_k,
+                limit=top_k,
+            )
+        return RetrievalResult(fused, top_dense, timings)
 
     async def _targets(
         self, principal: Principal, names: Sequence[str] | None, mode: Mode

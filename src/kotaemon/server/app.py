@@ -9,6 +9,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from kotaemon.observability.tracing import setup_tracing
 from kotaemon.server.errors import install_error_handlers
 from kotaemon.server.lifecycle import Lifecycle, lifespan
 from kotaemon.server.limits import (
@@ -22,9 +23,11 @@ from kotaemon.server.routes import (
     conversations,
     documents,
     health,
+    metrics,
     openai_compatible,
     search,
 )
+from kotaemon.server.telemetry import TelemetryMiddleware
 from kotaemon.settings import Settings
 
 
@@ -39,11 +42,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         version=version("kotaemon"),
         lifespan=lifespan,
     )
+    setup_tracing()
     app.state.settings = settings
     app.state.with_worker = with_worker
     app.state.lifecycle = Lifecycle()
     install_error_handlers(app)
-    # Added innermost first: the concurrency limit sees a request before anything else.
+    # Added innermost first: telemetry, then the concurrency limit, see a request first.
     app.add_middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -56,7 +60,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
         limit=settings.max_concurrent_requests,
         exempt_paths=health.HEALTH_PATHS,
     )
+    # Outermost: it sees every response. Routes are labelled by their OpenAPI templates.
+    app.add_middleware(TelemetryMiddleware, templates=lambda: app.openapi()["paths"])
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(chat.router, prefix="/v1")
     app.include_router(search.router, prefix="/v1")
     app.include_router(collections.router, prefix="/v1")

@@ -12,13 +12,16 @@ from fastapi import Depends, Request
 from kotaemon.core.errors import StoreError
 from kotaemon.core.principal import Principal
 from kotaemon.engine import Engine
+from kotaemon.observability.logging import USER_ID
 from kotaemon.settings import Settings
 from kotaemon.store.postgres import PostgresStore
 
 
 async def current_principal() -> Principal:
     """Who is calling. Without authentication (loopback only): the local user."""
-    return Principal.local()
+    principal = Principal.local()
+    USER_ID.set(principal.user_id)  # for every log line of the request
+    return principal
 
 
 async def get_engine(request: Request) -> Engine:

@@ -69,6 +69,7 @@ _CODE_STATUS: dict[str, int] = {
     "llm_timeout": 504,
     "llm_rate_limited": 429,
     "not_ready": 503,
+    "metrics_unauthorized": 401,
 }
 
 #: For codes the table does not know (an ``error`` event names no class): codes follow these
@@ -86,6 +87,7 @@ _HTTP_CODES = {
 
 _DESCRIPTIONS = {
     400: "Malformed request (`malformed_json`).",
+    401: "Missing or wrong credentials (`metrics_unauthorized`).",
     403: "The caller may not do this (`permission_denied`).",
     404: "Unknown id or route (`collection_not_found`, `document_not_found`, `job_not_found`, "
     "`conversation_not_found`, `answer_not_found`, `not_found`).",

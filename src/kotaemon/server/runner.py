@@ -7,10 +7,8 @@ finish before it cancels them, then the engine closes.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -51,57 +49,32 @@ class Server(uvicorn.Server):
             self._captured_signals.clear()
 
 
-def build_server(
-    settings: Settings,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    with_worker: bool = False,
-) -> tuple[Server, FastAPI]:
-    """A server for a new app; ``host`` and ``port`` default to the settings'."""
+def build_server(settings: Settings, *, with_worker: bool = False) -> tuple[Server, FastAPI]:
+    """A server for a new app, on the settings' host and port."""
     app = create_app(settings, with_worker=with_worker)
     config = uvicorn.Config(
         app,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
         lifespan="on",  # a failure to open the engine stops the start-up
         ws="none",
-        log_config=None,  # logging is set up by serve(); uvicorn's loggers propagate to it
+        log_config=None,  # logging is set up by the CLI; uvicorn's loggers propagate to it
+        access_log=False,  # the telemetry middleware logs each request, with its ids
         server_header=False,
     )
     return Server(config, app.state.lifecycle), app
 
 
-def serve(
-    settings: Settings,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    with_worker: bool = False,
-) -> None:
-    """Serve until SIGTERM or Ctrl-C; logs go to stdout."""
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    server, _ = build_server(settings, host=host, port=port, with_worker=with_worker)
-    if not _is_loopback(server.config.host):
+def serve(settings: Settings, *, with_worker: bool = False) -> None:
+    """Serve until SIGTERM or Ctrl-C."""
+    server, _ = build_server(settings, with_worker=with_worker)
+    if not settings.local_mode:
         log.warning(
             "listening on %s without authentication: every caller acts as the local admin; "
             "keep it behind a trusted network",
-            server.config.host,
+            settings.host,
         )
-    scheme_host = f"http://{server.config.host}:{server.config.port}"
-    log.info("kotaemon will serve at %s (API reference at %s/docs)", scheme_host, scheme_host)
+    url = f"http://{settings.host}:{settings.port}"
+    log.info("kotaemon will serve at %s (API reference at %s/docs)", url, url)
     server.run()
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name
-        return False

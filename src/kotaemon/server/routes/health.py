@@ -16,8 +16,8 @@ from kotaemon.server.models import HealthStatus
 
 router = APIRouter(tags=["health"])
 
-#: Paths the concurrency limit never refuses.
-HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
+#: Paths the concurrency limit never refuses (probes and scrapes of a busy process).
+HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 #: How long the database may take to answer the readiness query.
 READY_TIMEOUT_SECONDS = 3.0
 
