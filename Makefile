@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install bench clean
+.PHONY: run test lint format install system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+## Debian packages the tests use: promtool (package prometheus) checks the alert rules.
+system-deps:
+	@command -v promtool >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }
+
 ## make run: ingest the sample knowledge base, then serve it on http://127.0.0.1:8000 with an
 ## ingestion worker in the same process (embedded PostgreSQL; Ctrl-C stops everything).
 run: install
@@ -24,7 +28,7 @@ run: install
 	$(BIN)/kotaemon serve --worker
 
 ## make test: lint and the whole suite against a real embedded PostgreSQL + pgvector.
-test: install lint
+test: install system-deps lint
 	$(BIN)/python -m pytest -q
 
 lint: install

@@ -21,6 +21,7 @@ from kotaemon.ingest.pipeline import IngestPipeline
 from kotaemon.ingest.queue import IngestQueue
 from kotaemon.ingest.worker import IngestJobRunner, run_worker
 from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
+from kotaemon.observability.metrics import declare_llm
 from kotaemon.pipelines.rag import RAGPipeline
 from kotaemon.retrieval.retriever import RetrievalConfig, VectorDBRetriever
 from kotaemon.settings import Settings
@@ -113,6 +114,8 @@ class Engine:
             raise
         if self.llm is None:
             log.info("no LLM configured (KOTAEMON_LLM_BASE_URL unset): answers are extractive")
+        else:
+            declare_llm(self.llm.model)
         return self
 
     async def close(self) -> None:

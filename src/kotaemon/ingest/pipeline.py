@@ -31,6 +31,7 @@ from kotaemon.core.schema import Collection
 from kotaemon.embeddings.base import Embedder
 from kotaemon.ingest.loaders import DOCX, PDF, LoadedFile, load_bytes, sniff_media_type
 from kotaemon.ingest.splitter import ChunkDraft, Splitter
+from kotaemon.observability.metrics import CACHE_REQUESTS
 from kotaemon.retrieval.bm25 import KeywordTerms
 from kotaemon.store.base import ChunkRecord, DocumentRecord, VectorStore
 
@@ -238,6 +239,8 @@ class IngestPipeline(BaseComponent):
         hashes = [hashlib.sha256(t.encode()).digest() for t in texts]
         cached = await self.store.cached_embeddings(space_id, hashes)
         missing = list(dict.fromkeys(h for h in hashes if h not in cached))
+        CACHE_REQUESTS.labels("embedding", "hit").inc(len(set(hashes)) - len(missing))
+        CACHE_REQUESTS.labels("embedding", "miss").inc(len(missing))
         by_hash = dict(zip(hashes, texts, strict=True))
         total = len(set(hashes))
         step = self.embedder.batch_size

@@ -103,17 +103,17 @@ class OpenAICompatibleLLM(LLMInterface):
         temperature: float | None = None,
     ) -> LLMResponse:
         request = self._request(prompt, tools, max_tokens, temperature)
-        call = LLMCall(self.model, request, server=self._client.base_url.host)
+        span = LLMCall(self.model, request, server=self._client.base_url.host)
         try:
             completion = await self._client.chat.completions.create(
-                **request, extra_headers=call.headers()
+                **request, extra_headers=span.headers()
             )
         except openai.APIError as exc:
             error = _llm_error(exc)
-            call.fail(error.code)
+            span.fail(error.code)
             raise error from exc
         except BaseException:
-            call.fail("cancelled")
+            span.fail("cancelled")
             raise
         choice = completion.choices[0]
         usage = completion.usage
@@ -133,7 +133,7 @@ class OpenAICompatibleLLM(LLMInterface):
             model=completion.model or self.model,
             finish_reason=choice.finish_reason,
         )
-        call.finish(
+        span.finish(
             usage=response.usage, response_model=response.model, finish_reason=choice.finish_reason
         )
         return response
@@ -147,7 +147,7 @@ class OpenAICompatibleLLM(LLMInterface):
         temperature: float | None = None,
     ) -> AsyncIterator[LLMChunk]:
         request = self._request(prompt, tools, max_tokens, temperature)
-        call = LLMCall(self.model, request, server=self._client.base_url.host)
+        span = LLMCall(self.model, request, server=self._client.base_url.host)
         calls: dict[int, dict[str, str]] = {}
         usage: Usage | None = None
         finish_reason: str | None = None
@@ -157,7 +157,7 @@ class OpenAICompatibleLLM(LLMInterface):
                 **request,
                 stream=True,
                 stream_options={"include_usage": True},
-                extra_headers=call.headers(),
+                extra_headers=span.headers(),
             )
             async with stream:
                 async for chunk in stream:
@@ -178,16 +178,16 @@ class OpenAICompatibleLLM(LLMInterface):
                                 slot["name"] += call.function.name or ""
                                 slot["arguments"] += call.function.arguments or ""
                         if choice.delta.content:
-                            call.first_token()
+                            span.first_token()
                             yield LLMChunk(text=choice.delta.content)
         except openai.APIError as exc:
             error = _llm_error(exc)
-            call.fail(error.code)
+            span.fail(error.code)
             raise error from exc
         except BaseException:  # the consumer went away (GeneratorExit) or a cancellation
-            call.fail("cancelled")
+            span.fail("cancelled")
             raise
-        call.finish(usage=usage, response_model=response_model, finish_reason=finish_reason)
+        span.finish(usage=usage, response_model=response_model, finish_reason=finish_reason)
         yield LLMChunk(
             tool_calls=[
                 ToolCall(id=c["id"], name=c["name"], arguments=_parse_arguments(c["arguments"]))

@@ -109,6 +109,19 @@ for _stage in ("embed", "dense", "keyword", "fuse"):
     RETRIEVAL_DURATION.labels(_stage)
 
 
+for _result in ("hit", "miss"):
+    CACHE_REQUESTS.labels("embedding", _result)
+
+
+def declare_llm(model: str) -> None:
+    """Start the LLM series of ``model`` at zero, so they exist before its first call."""
+    LLM_REQUESTS.labels(model, "ok")
+    for kind in ("input", "output"):
+        LLM_TOKENS.labels(model, kind)
+    LLM_DURATION.labels(model)
+    LLM_TTFT.labels(model)
+
+
 def render() -> bytes:
     """The registry in the Prometheus text format."""
     return generate_latest(REGISTRY)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from kotaemon.core.schema import Feedback
+from kotaemon.observability.metrics import FEEDBACK
 from kotaemon.server.deps import CurrentPrincipal, EngineDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import ConversationDetail, ConversationList, FeedbackCreate
@@ -63,4 +64,6 @@ async def delete_conversation(
 async def rate_answer(
     answer_id: str, body: FeedbackCreate, engine: EngineDep, principal: CurrentPrincipal
 ) -> Feedback:
-    return await engine.answers.rate(principal, answer_id, body.rating, body.comment)
+    feedback = await engine.answers.rate(principal, answer_id, body.rating, body.comment)
+    FEEDBACK.labels(body.rating).inc()
+    return feedback
