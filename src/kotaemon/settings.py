@@ -158,10 +158,78 @@ class Settings(BaseSettings):
         "cancelled.",
     )
 
+    # --- security ------------------------------------------------------------------------------
+    auth: Literal["none", "oidc"] = Field(
+        default="none",
+        description="none: every caller is the local admin (loopback only); oidc: bearer tokens "
+        "from your identity provider, API keys and browser sessions.",
+    )
+    allow_public_without_auth: bool = Field(
+        default=False, description="Serve auth=none on a non-loopback address (not advised)."
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="The issuer URL; its /.well-known/openid-configuration is read."
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The `aud` access tokens must carry (default: the client id)."
+    )
+    oidc_client_id: str | None = Field(default=None, description="For browser sign-in.")
+    oidc_client_secret: Secret | None = None
+    oidc_user_claim: str = "sub"
+    oidc_groups_claim: str = Field(
+        default="groups", description="Dotted paths reach nested claims: realm_access.roles."
+    )
+    oidc_roles_claim: str = Field(
+        default="roles", description="Roles count as scopes (Entra ID app roles, Keycloak roles)."
+    )
+    oidc_scope_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='kotaemon scope -> token scope or role, e.g. {"chat": "kotaemon.chat"}; '
+        "unmapped scopes keep their own names.",
+    )
+    oidc_attribute_claims: dict[str, str] = Field(
+        default_factory=dict,
+        description='Principal attribute -> claim, e.g. {"customer_id": "customer_id"} (tools).',
+    )
+    oidc_admin_groups: list[str] = Field(
+        default_factory=list, description="Members of these groups are admins."
+    )
+    oidc_clock_skew_seconds: Annotated[int, Field(ge=0, le=300)] = 60
+    oidc_jwks_min_refresh_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=30.0, description="An unknown key id refetches the keys at most this often."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The service's public base URL (for the sign-in redirect), e.g. "
+        "https://chat.example.com",
+    )
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
+    redis_url: Secret | None = Field(
+        default=None,
+        description="Shared rate limits (and caches) across replicas; unset: in-process "
+        "(single-replica mode).",
+    )
+    rate_limit_per_minute: Annotated[int, Field(ge=0)] = Field(
+        default=120, description="Requests per principal per minute (0: no limit)."
+    )
+    rate_limit_ip_per_minute: Annotated[int, Field(ge=0)] = Field(
+        default=600, description="Requests per client address per minute (0: no limit)."
+    )
+    rate_limit_fail_open: bool = Field(
+        default=True,
+        description="When Redis is down: let requests through (true) or refuse them (false).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) whose X-Forwarded-For is believed.",
+    )
+    retention_conversation_days: Annotated[int, Field(ge=1)] = 90
+    retention_audit_days: Annotated[int, Field(ge=1)] = 365
+
     @property
     def local_mode(self) -> bool:
-        """A one-machine install: the service listens on loopback only."""
-        return _is_loopback(self.host)
+        """A one-machine install: no authentication, and the service listens on loopback."""
+        return self.auth == "none" and _is_loopback(self.host)
 
     @property
     def redacts_rag_records(self) -> bool:
@@ -182,6 +250,25 @@ class Settings(BaseSettings):
                     except OSError as exc:
                         raise ValueError(f"{key}: cannot read {path} ({exc.strerror})") from exc
         return values
+
+    @model_validator(mode="after")
+    def _check_auth(self) -> Settings:
+        if self.auth == "oidc" and not self.oidc_issuer:
+            raise ValueError(
+                "KOTAEMON_AUTH=oidc needs KOTAEMON_OIDC_ISSUER (e.g. "
+                "https://keycloak.example.com/realms/acme)"
+            )
+        if (
+            self.auth == "none"
+            and not _is_loopback(self.host)
+            and not self.allow_public_without_auth
+        ):
+            raise ValueError(
+                f"refusing to serve on {self.host} without authentication: set KOTAEMON_AUTH=oidc, "
+                "bind to 127.0.0.1, or (behind a trusted gateway only) set "
+                "KOTAEMON_ALLOW_PUBLIC_WITHOUT_AUTH=true"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -49,6 +49,10 @@ def server_settings(database_url: str, data_dir: Path, llm: FakeOpenAIServer, **
         "llm_model": "fake-model",
         "llm_max_retries": 0,
         "shutdown_grace_seconds": 5,
+        # The suites send hundreds of requests a minute from one address; limits are tested
+        # on servers of their own.
+        "rate_limit_per_minute": 0,
+        "rate_limit_ip_per_minute": 0,
     }
     return make_settings(database_url, data_dir, **(values | overrides))
 

@@ -13,6 +13,9 @@ from ..conftest import fresh_database
 EXPECTED_TABLES = {
     "alembic_version",
     "answers",
+    "api_keys",
+    "audit_events",
+    "auth_logins",
     "chunks",
     "collection_access",
     "collections",
@@ -27,6 +30,7 @@ EXPECTED_TABLES = {
     "procrastinate_jobs",
     "procrastinate_periodic_defers",
     "procrastinate_workers",
+    "sessions",
     "term_stats",
 }
 

@@ -5,7 +5,9 @@ Hierarchy::
     KotaemonError
     ├── ConfigurationError      a setting is missing or wrong
     ├── NotFoundError           unknown collection, document or chunk (or not visible to the caller)
+    ├── AuthenticationError     no credentials, or credentials that do not hold (401)
     ├── PermissionDeniedError   the principal lacks the right
+    │   └── RateLimitedError    too many requests for now (429)
     ├── ConflictError           the request contradicts stored state
     ├── InvalidInputError       a request argument is malformed
     ├── EmbeddingModelMismatchError  a collection's vectors come from another model
@@ -44,8 +46,26 @@ class NotFoundError(KotaemonError):
     code = "not_found"
 
 
+class AuthenticationError(KotaemonError):
+    """The caller is not known; ``headers`` go out with the 401 (``WWW-Authenticate``)."""
+
+    code = "unauthenticated"
+
+    def __init__(self, message: str, *, code: str | None = None, error: str = "invalid_token"):
+        super().__init__(message, code=code)
+        self.headers = {"WWW-Authenticate": f'Bearer error="{error}"'}
+
+
 class PermissionDeniedError(KotaemonError):
     code = "permission_denied"
+
+
+class RateLimitedError(PermissionDeniedError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(max(1, round(retry_after + 0.5)))}
 
 
 class ConflictError(KotaemonError):

@@ -35,3 +35,25 @@ class Principal:
 
     def has_scope(self, scope: str) -> bool:
         return self.is_admin or scope in self.scopes
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON object (sessions keep the principal they act for)."""
+        return {
+            "user_id": self.user_id,
+            "display_name": self.display_name,
+            "groups": sorted(self.groups),
+            "scopes": sorted(self.scopes),
+            "attributes": self.attributes,
+            "is_admin": self.is_admin,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Principal:
+        return cls(
+            user_id=data["user_id"],
+            display_name=data.get("display_name", ""),
+            groups=frozenset(data.get("groups", ())),
+            scopes=frozenset(data.get("scopes", ())),
+            attributes=dict(data.get("attributes", {})),
+            is_admin=bool(data.get("is_admin", False)),
+        )

@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from kotaemon.core.errors import KotaemonError
@@ -24,6 +25,7 @@ from kotaemon.core.schema import (
 )
 from kotaemon.engine import Engine
 from kotaemon.llms.base import ChatMessage
+from kotaemon.server.audit import audit
 from kotaemon.server.sse import EventStreamResponse, encode_event
 
 #: Turns of a stored conversation given to the model (older ones also fall to the token budget).
@@ -40,6 +42,7 @@ def history_of(turns: Sequence[ConversationTurn]) -> list[ChatMessage]:
 
 
 async def answer_events(
+    request: Request,
     engine: Engine,
     principal: Principal,
     question: str,
@@ -52,7 +55,7 @@ async def answer_events(
 ) -> AsyncGenerator[Event, None]:
     """The answer's events. Before ``done`` goes out the answer is recorded, as a turn of
     ``conversation`` (or of a new one, with ``start_conversation``), so that a client may rate
-    it or follow up at once."""
+    it or follow up at once; the audit log gets who asked what, with which sources and tools."""
     events = engine.rag.astream(
         question,
         principal=principal,
@@ -67,6 +70,7 @@ async def answer_events(
                     await _record(
                         engine, principal, event, conversation, start_conversation, collections
                     )
+                    await _audit(request, principal, event.answer, collections)
                 except KotaemonError as exc:
                     yield ErrorEvent(code=exc.code, message=f"the answer was not saved: {exc}")
                     return
@@ -88,6 +92,25 @@ async def _record(
         )
     answer.conversation_id = conversation.id if conversation else None
     await engine.answers.record(principal, answer, conversation_id=answer.conversation_id)
+
+
+async def _audit(
+    request: Request, principal: Principal, answer: Answer, collections: list[str] | None
+) -> None:
+    sources = [
+        {"marker": c.marker, "kind": c.kind, "document": c.document, "chunk_id": c.chunk_id,
+         "tool": c.tool}
+        for c in answer.citations
+    ]  # fmt: skip
+    details = {
+        "question": answer.question,
+        "collections": collections,
+        "outcome": answer.outcome,
+        "model": answer.model,
+        "sources": sources,
+        "tools": [call.model_dump(mode="json") for call in answer.call_log],
+    }
+    await audit(request, principal, "answer", answer_id=answer.answer_id, details=details)
 
 
 async def stream_response(

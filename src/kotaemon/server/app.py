@@ -10,6 +10,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from kotaemon.observability.tracing import setup_tracing
+from kotaemon.server.auth.authenticator import Authenticator
 from kotaemon.server.errors import install_error_handlers
 from kotaemon.server.lifecycle import Lifecycle, lifespan
 from kotaemon.server.limits import (
@@ -18,6 +19,8 @@ from kotaemon.server.limits import (
     RequestTimeoutMiddleware,
 )
 from kotaemon.server.routes import (
+    admin,
+    auth,
     chat,
     collections,
     conversations,
@@ -45,6 +48,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     setup_tracing()
     app.state.settings = settings
     app.state.with_worker = with_worker
+    app.state.authenticator = Authenticator(settings)
     app.state.lifecycle = Lifecycle()
     install_error_handlers(app)
     # Added innermost first: telemetry, then the concurrency limit, see a request first.
@@ -69,5 +73,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(collections.router, prefix="/v1")
     app.include_router(documents.router, prefix="/v1")
     app.include_router(conversations.router, prefix="/v1")
+    app.include_router(admin.router, prefix="/v1")
+    app.include_router(auth.router)
     app.include_router(openai_compatible.router, prefix="/v1")
     return app

@@ -1,27 +1,25 @@
 """What routes depend on, as ``Annotated`` aliases: the engine, the settings and the caller.
 
-Authentication arrives later by replacing :func:`current_principal` alone.
+A route names the scope it needs by the principal it takes: ``ChatPrincipal`` (scope ``chat``),
+``ReaderPrincipal`` (``documents:read``), ``WriterPrincipal`` (``documents:write``),
+``AdminPrincipal`` (``admin``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from kotaemon.core.errors import StoreError
+from kotaemon.core.errors import PermissionDeniedError, StoreError
 from kotaemon.core.principal import Principal
 from kotaemon.engine import Engine
 from kotaemon.observability.logging import USER_ID
+from kotaemon.server.auth.authenticator import Authenticator
 from kotaemon.settings import Settings
 from kotaemon.store.postgres import PostgresStore
-
-
-async def current_principal() -> Principal:
-    """Who is calling. Without authentication (loopback only): the local user."""
-    principal = Principal.local()
-    USER_ID.set(principal.user_id)  # for every log line of the request
-    return principal
+from kotaemon.store.security import SecurityStore
 
 
 async def get_engine(request: Request) -> Engine:
@@ -39,7 +37,44 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+async def get_security(request: Request) -> SecurityStore:
+    return SecurityStore(await get_store(request))
+
+
+async def get_authenticator(request: Request) -> Authenticator:
+    return request.app.state.authenticator
+
+
+async def current_principal(request: Request) -> Principal:
+    """Who is calling (rate-limited); without authentication (loopback only) the local user."""
+    authenticator: Authenticator = request.app.state.authenticator
+    principal = await authenticator.authenticate(request, await get_security(request))
+    USER_ID.set(principal.user_id)  # for every log line of the request
+    request.state.principal = principal
+    return principal
+
+
+def requires(scope: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller, who must hold ``scope``."""
+
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.has_scope(scope):
+            raise PermissionDeniedError(
+                f"this needs the {scope!r} scope, which your token or key does not grant",
+                code="insufficient_scope",
+            )
+        return principal
+
+    return check
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+ChatPrincipal = Annotated[Principal, Depends(requires("chat"))]
+ReaderPrincipal = Annotated[Principal, Depends(requires("documents:read"))]
+WriterPrincipal = Annotated[Principal, Depends(requires("documents:write"))]
+AdminPrincipal = Annotated[Principal, Depends(requires("admin"))]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 StoreDep = Annotated[PostgresStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SecurityDep = Annotated[SecurityStore, Depends(get_security)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kotaemon.core.errors import (
+    AuthenticationError,
     ConflictError,
     EmbeddingError,
     EmbeddingModelMismatchError,
@@ -28,6 +29,7 @@ from kotaemon.core.errors import (
     LLMError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     StoreError,
     UnsupportedFileError,
 )
@@ -40,6 +42,8 @@ INTERNAL_MESSAGE = "the server failed unexpectedly; retry, and tell its operator
 
 #: Status by error class, most specific first.
 _CLASS_STATUS: tuple[tuple[type[KotaemonError], int], ...] = (
+    (AuthenticationError, 401),
+    (RateLimitedError, 429),
     (UnsupportedFileError, 415),
     (FileTooLargeError, 413),
     (IngestError, 422),
@@ -70,6 +74,10 @@ _CODE_STATUS: dict[str, int] = {
     "llm_rate_limited": 429,
     "not_ready": 503,
     "metrics_unauthorized": 401,
+    "api_key_not_found": 404,
+    "auth_unavailable": 503,
+    "sign_in_unavailable": 404,
+    "rate_limit_unavailable": 503,
 }
 
 #: For codes the table does not know (an ``error`` event names no class): codes follow these
@@ -87,8 +95,9 @@ _HTTP_CODES = {
 
 _DESCRIPTIONS = {
     400: "Malformed request (`malformed_json`).",
-    401: "Missing or wrong credentials (`metrics_unauthorized`).",
-    403: "The caller may not do this (`permission_denied`).",
+    401: "Missing, invalid or expired credentials (`unauthenticated`, `invalid_token`, "
+    "`invalid_api_key`).",
+    403: "The caller may not do this (`permission_denied`, `insufficient_scope`, `csrf_failed`).",
     404: "Unknown id or route (`collection_not_found`, `document_not_found`, `job_not_found`, "
     "`conversation_not_found`, `answer_not_found`, `not_found`).",
     409: "Conflicts with stored state (`collection_exists`, `embedding_model_mismatch`).",
@@ -96,7 +105,8 @@ _DESCRIPTIONS = {
     "(`request_too_large`, `file_too_large`).",
     415: "A file of an unsupported type, judged by its content (`unsupported_file`).",
     422: "Invalid request (`invalid_request`, naming the field, or an engine code).",
-    429: "The LLM is rate-limiting the service (`llm_rate_limited`).",
+    429: "Too many requests (`rate_limited`, with Retry-After), or the LLM is rate-limiting "
+    "the service (`llm_rate_limited`).",
     500: "Unexpected failure (`internal_error`); details are in the server log.",
     502: "The LLM or embedding backend failed (`llm_failed`, `llm_unreachable`, ...).",
     503: "Overloaded (`overloaded`, with Retry-After) or the database is unavailable.",
@@ -104,7 +114,7 @@ _DESCRIPTIONS = {
 }
 
 #: Failures any API route may answer with.
-COMMON_ERRORS = (413, 500, 503, 504)
+COMMON_ERRORS = (401, 403, 413, 429, 500, 503, 504)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -155,7 +165,9 @@ def error_response(
 
 async def _kotaemon_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KotaemonError)
-    return error_response(*public_error(exc.code, exc.message, exc))
+    return error_response(
+        *public_error(exc.code, exc.message, exc), headers=getattr(exc, "headers", None)
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -33,8 +33,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 
     With ``app.state.with_worker``, the process also runs ingestion jobs until it stops.
     """
-    async with Engine(app.state.settings) as engine, anyio.create_task_group() as tg:
-        if app.state.with_worker:
-            tg.start_soon(partial(engine.work, install_signal_handlers=False))
-        yield {"engine": engine}
-        tg.cancel_scope.cancel()
+    authenticator = app.state.authenticator
+    await authenticator.open()
+    try:
+        async with Engine(app.state.settings) as engine, anyio.create_task_group() as tg:
+            if app.state.with_worker:
+                tg.start_soon(partial(engine.work, install_signal_handlers=False))
+            yield {"engine": engine}
+            tg.cancel_scope.cancel()
+    finally:
+        await authenticator.close()

@@ -69,10 +69,10 @@ def build_server(settings: Settings, *, with_worker: bool = False) -> tuple[Serv
 def serve(settings: Settings, *, with_worker: bool = False) -> None:
     """Serve until SIGTERM or Ctrl-C."""
     server, _ = build_server(settings, with_worker=with_worker)
-    if not settings.local_mode:
+    if settings.auth == "none" and not settings.local_mode:
         log.warning(
-            "listening on %s without authentication: every caller acts as the local admin; "
-            "keep it behind a trusted network",
+            "SERVING ON %s WITHOUT AUTHENTICATION (KOTAEMON_ALLOW_PUBLIC_WITHOUT_AUTH): every "
+            "caller acts as the local admin; only safe behind a gateway that authenticates",
             settings.host,
         )
     url = f"http://{settings.host}:{settings.port}"

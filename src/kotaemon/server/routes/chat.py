@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from kotaemon.core.schema import Answer
@@ -13,7 +13,7 @@ from kotaemon.server.answering import (
     history_of,
     stream_response,
 )
-from kotaemon.server.deps import CurrentPrincipal, EngineDep, SettingsDep
+from kotaemon.server.deps import ChatPrincipal, EngineDep, SettingsDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import ChatRequest
 from kotaemon.server.sse import event_stream_schema
@@ -55,7 +55,11 @@ _ANSWER_RESPONSES: dict[int | str, dict] = {
     responses=_ANSWER_RESPONSES,
 )
 async def chat(
-    body: ChatRequest, engine: EngineDep, principal: CurrentPrincipal, settings: SettingsDep
+    body: ChatRequest,
+    request: Request,
+    engine: EngineDep,
+    principal: ChatPrincipal,
+    settings: SettingsDep,
 ) -> Answer | Response:
     conversation, history, collections = None, [], body.collections
     if body.conversation_id is not None:
@@ -64,6 +68,7 @@ async def chat(
         history = history_of(turns)
         collections = collections if collections is not None else conversation.collections
     events = answer_events(
+        request,
         engine,
         principal,
         body.question,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from kotaemon.server.deps import CurrentPrincipal, EngineDep, StoreDep
+from kotaemon.server.audit import audit
+from kotaemon.server.deps import EngineDep, ReaderPrincipal, StoreDep, WriterPrincipal
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import (
     CollectionCreate,
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/collections", tags=["collections"])
     summary="List the collections you may read",
     responses=error_responses(*COMMON_ERRORS),
 )
-async def list_collections(store: StoreDep, principal: CurrentPrincipal) -> CollectionList:
+async def list_collections(store: StoreDep, principal: ReaderPrincipal) -> CollectionList:
     found = await store.collections(principal)
     return CollectionList(collections=[CollectionPublic.of(c) for c in found])
 
@@ -36,7 +37,8 @@ async def create_collection(
     body: CollectionCreate,
     engine: EngineDep,
     store: StoreDep,
-    principal: CurrentPrincipal,
+    principal: WriterPrincipal,
+    request: Request,
     response: Response,
 ) -> CollectionPublic:
     created = await store.create_collection(
@@ -46,6 +48,7 @@ async def create_collection(
         dim=engine.embedder.dim,
         description=body.description,
     )
+    await audit(request, principal, "collection.create", resource=created.name)
     response.headers["Location"] = f"/v1/collections/{created.name}"
     return CollectionPublic.of(created)
 
@@ -56,7 +59,7 @@ async def create_collection(
     responses=error_responses(404, 422, *COMMON_ERRORS),
 )
 async def get_collection(
-    name: str, store: StoreDep, principal: CurrentPrincipal
+    name: str, store: StoreDep, principal: ReaderPrincipal
 ) -> CollectionPublic:
     return CollectionPublic.of(await store.collection(principal, name))
 
@@ -67,9 +70,14 @@ async def get_collection(
     responses=error_responses(400, 403, 404, 422, *COMMON_ERRORS),
 )
 async def update_collection(
-    name: str, body: CollectionUpdate, store: StoreDep, principal: CurrentPrincipal
+    name: str,
+    body: CollectionUpdate,
+    request: Request,
+    store: StoreDep,
+    principal: WriterPrincipal,
 ) -> CollectionPublic:
     updated = await store.update_collection(principal, name, description=body.description)
+    await audit(request, principal, "collection.update", resource=name)
     return CollectionPublic.of(updated)
 
 
@@ -80,5 +88,8 @@ async def update_collection(
     summary="Delete a collection with all its documents",
     responses=error_responses(403, 404, 422, *COMMON_ERRORS),
 )
-async def delete_collection(name: str, store: StoreDep, principal: CurrentPrincipal) -> None:
+async def delete_collection(
+    name: str, request: Request, store: StoreDep, principal: WriterPrincipal
+) -> None:
     await store.delete_collection(principal, name)
+    await audit(request, principal, "collection.delete", resource=name)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from kotaemon.core.schema import Feedback
 from kotaemon.observability.metrics import FEEDBACK
-from kotaemon.server.deps import CurrentPrincipal, EngineDep
+from kotaemon.server.deps import ChatPrincipal, EngineDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import ConversationDetail, ConversationList, FeedbackCreate
 
@@ -22,7 +22,7 @@ router = APIRouter(tags=["conversations"])
 )
 async def list_conversations(
     engine: EngineDep,
-    principal: CurrentPrincipal,
+    principal: ChatPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ConversationList:
@@ -36,7 +36,7 @@ async def list_conversations(
     responses=error_responses(404, 422, *COMMON_ERRORS),
 )
 async def get_conversation(
-    conversation_id: str, engine: EngineDep, principal: CurrentPrincipal
+    conversation_id: str, engine: EngineDep, principal: ChatPrincipal
 ) -> ConversationDetail:
     conversation = await engine.answers.conversation(principal, conversation_id)
     turns = await engine.answers.turns(principal, conversation.id)
@@ -51,7 +51,7 @@ async def get_conversation(
     responses=error_responses(404, 422, *COMMON_ERRORS),
 )
 async def delete_conversation(
-    conversation_id: str, engine: EngineDep, principal: CurrentPrincipal
+    conversation_id: str, engine: EngineDep, principal: ChatPrincipal
 ) -> None:
     await engine.answers.delete_conversation(principal, conversation_id)
 
@@ -62,7 +62,7 @@ async def delete_conversation(
     responses=error_responses(400, 404, 422, *COMMON_ERRORS),
 )
 async def rate_answer(
-    answer_id: str, body: FeedbackCreate, engine: EngineDep, principal: CurrentPrincipal
+    answer_id: str, body: FeedbackCreate, engine: EngineDep, principal: ChatPrincipal
 ) -> Feedback:
     feedback = await engine.answers.rate(principal, answer_id, body.rating, body.comment)
     FEEDBACK.labels(body.rating).inc()

@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 
 from kotaemon.core.errors import (
     FileTooLargeError,
@@ -26,7 +26,8 @@ from kotaemon.core.principal import Principal
 from kotaemon.core.schema import IngestJob, JobState
 from kotaemon.engine import Engine
 from kotaemon.ingest.loaders import sniff_media_type
-from kotaemon.server.deps import CurrentPrincipal, EngineDep, SettingsDep, StoreDep
+from kotaemon.server.audit import audit
+from kotaemon.server.deps import EngineDep, ReaderPrincipal, SettingsDep, StoreDep, WriterPrincipal
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import DocumentList, DocumentPublic, JobList
 from kotaemon.store.jobs import NewFile
@@ -49,9 +50,10 @@ async def upload_documents(
     files: Annotated[
         list[UploadFile], File(description="One or more files (txt, md, html, pdf, docx).")
     ],
+    request: Request,
     engine: EngineDep,
     store: StoreDep,
-    principal: CurrentPrincipal,
+    principal: WriterPrincipal,
     settings: SettingsDep,
     metadata: Annotated[
         str | None,
@@ -81,6 +83,8 @@ async def upload_documents(
         metadata=extra,
     )
     await _enqueue(engine, jobs)
+    for job in jobs:
+        await audit(request, principal, "document.upload", resource=f"{name}/{job.source}")
     return JobList(jobs=jobs)
 
 
@@ -92,7 +96,7 @@ async def upload_documents(
 async def list_documents(
     name: str,
     store: StoreDep,
-    principal: CurrentPrincipal,
+    principal: ReaderPrincipal,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DocumentList:
@@ -109,10 +113,11 @@ async def list_documents(
     responses=error_responses(403, 404, 422, *COMMON_ERRORS),
 )
 async def delete_document(
-    name: str, document_id: str, store: StoreDep, principal: CurrentPrincipal
+    name: str, document_id: str, request: Request, store: StoreDep, principal: WriterPrincipal
 ) -> None:
     collection = await store.writable_collection(principal, name)
     await store.delete_document(collection, document_id=document_id)
+    await audit(request, principal, "document.delete", resource=f"{name}/{document_id}")
 
 
 @router.post(
@@ -122,7 +127,7 @@ async def delete_document(
     responses=error_responses(403, 404, 422, *COMMON_ERRORS),
 )
 async def reindex_document(
-    name: str, document_id: str, engine: EngineDep, principal: CurrentPrincipal
+    name: str, document_id: str, engine: EngineDep, principal: WriterPrincipal
 ) -> JobList:
     return await _reindex(engine, principal, name, document_id)
 
@@ -133,7 +138,7 @@ async def reindex_document(
     summary="Re-index every document of a collection",
     responses=error_responses(403, 404, 422, *COMMON_ERRORS),
 )
-async def reindex_collection(name: str, engine: EngineDep, principal: CurrentPrincipal) -> JobList:
+async def reindex_collection(name: str, engine: EngineDep, principal: WriterPrincipal) -> JobList:
     return await _reindex(engine, principal, name, None)
 
 
@@ -146,7 +151,7 @@ async def list_jobs(
     name: str,
     engine: EngineDep,
     store: StoreDep,
-    principal: CurrentPrincipal,
+    principal: ReaderPrincipal,
     state: JobState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JobList:
@@ -160,7 +165,7 @@ async def list_jobs(
     responses=error_responses(404, 422, *COMMON_ERRORS),
 )
 async def get_job(
-    job_id: str, engine: EngineDep, store: StoreDep, principal: CurrentPrincipal
+    job_id: str, engine: EngineDep, store: StoreDep, principal: ReaderPrincipal
 ) -> IngestJob:
     record = await engine.jobs.record(job_id)
     visible = await store.collections(principal, [record.job.collection])

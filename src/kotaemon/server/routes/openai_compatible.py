@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from kotaemon.core.errors import InvalidInputError, NotFoundError
@@ -30,7 +30,7 @@ from kotaemon.core.schema import (
 )
 from kotaemon.llms.base import ChatMessage
 from kotaemon.server.answering import answer_events, final_answer, stream_response
-from kotaemon.server.deps import CurrentPrincipal, EngineDep, SettingsDep, StoreDep
+from kotaemon.server.deps import ChatPrincipal, EngineDep, SettingsDep, StoreDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses, status_for
 from kotaemon.server.models import (
     ChatCompletion,
@@ -56,7 +56,7 @@ ALL_COLLECTIONS_MODEL = "kotaemon"
     summary="The assistants you may use: `kotaemon` (every collection) and one per collection",
     responses=error_responses(*COMMON_ERRORS),
 )
-async def list_models(store: StoreDep, principal: CurrentPrincipal) -> ModelList:
+async def list_models(store: StoreDep, principal: ChatPrincipal) -> ModelList:
     cards = [ModelCard(id=ALL_COLLECTIONS_MODEL)]
     cards += [ModelCard(id=c.name) for c in await store.collections(principal)]
     return ModelList(data=cards)
@@ -83,14 +83,17 @@ async def list_models(store: StoreDep, principal: CurrentPrincipal) -> ModelList
 )
 async def chat_completions(
     body: ChatCompletionRequest,
+    request: Request,
     engine: EngineDep,
     store: StoreDep,
-    principal: CurrentPrincipal,
+    principal: ChatPrincipal,
     settings: SettingsDep,
 ) -> ChatCompletion | Response:
     collections = await _collections_of(store, principal, body.model)
     question, history = _split(body.messages)
-    events = answer_events(engine, principal, question, history=history, collections=collections)
+    events = answer_events(
+        request, engine, principal, question, history=history, collections=collections
+    )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:

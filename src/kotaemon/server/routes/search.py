@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kotaemon.server.deps import CurrentPrincipal, EngineDep
+from kotaemon.server.deps import EngineDep, ReaderPrincipal
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import SearchRequest, SearchResponse
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["search"])
     responses=error_responses(400, 404, 409, 422, 502, *COMMON_ERRORS),
 )
 async def search(
-    body: SearchRequest, engine: EngineDep, principal: CurrentPrincipal
+    body: SearchRequest, engine: EngineDep, principal: ReaderPrincipal
 ) -> SearchResponse:
     result = await engine.retriever.arun(
         body.query,
