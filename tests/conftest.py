@@ -4,6 +4,8 @@ cloned from a migrated template, the bundled embedding model and a fake OpenAI-c
 
 from __future__ import annotations
 
+import io
+import logging
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,11 +14,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from psycopg import sql
 
 from kotaemon.core.secrets import Secret
 from kotaemon.embeddings.bundled import BundledE5Embedder
 from kotaemon.engine import Engine
+from kotaemon.observability.logging import JsonFormatter
+from kotaemon.observability.tracing import setup_tracing
 from kotaemon.settings import Settings
 from kotaemon.store import migrate
 from kotaemon.store.embedded import _with_database, start_embedded_postgres
@@ -99,6 +105,37 @@ async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
     """An open engine on a fresh database, with the extractive answerer."""
     async with Engine(make_settings(database_url, tmp_path)) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """Every span of the test process lands here (the provider is the process's own)."""
+    exporter = InMemorySpanExporter()
+    setup_tracing().add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def spans(span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
+    span_exporter.clear()
+    return span_exporter
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """What the service logs while the test runs, formatted as in production."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

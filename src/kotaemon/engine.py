@@ -29,6 +29,7 @@ from kotaemon.store.answers import AnswerStore
 from kotaemon.store.embedded import start_embedded_postgres
 from kotaemon.store.jobs import JobStore
 from kotaemon.store.postgres import PostgresStore
+from kotaemon.store.security import SecurityStore
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,15 @@ class Engine:
             concurrency=s.worker_concurrency,
             heartbeat_seconds=s.worker_heartbeat_seconds,
             stalled_after_seconds=s.worker_stalled_after_seconds,
+            housekeeping=self.purge,
             install_signal_handlers=install_signal_handlers,
+        )
+
+    async def purge(self) -> None:
+        """Delete conversations, answers, sessions and audit rows past their retention."""
+        await SecurityStore(self._store()).purge(
+            conversation_days=self.settings.retention_conversation_days,
+            audit_days=self.settings.retention_audit_days,
         )
 
     @property

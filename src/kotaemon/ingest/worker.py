@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 import anyio
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Workers act for no user: they may write any collection a job names.
 WORKER = Principal(user_id="kotaemon-worker", display_name="Ingestion worker", is_admin=True)
+#: How often a worker deletes what outlived the retention settings.
+HOUSEKEEPING_SECONDS = 3600.0
 #: Failures worth retrying: the database or the embedding server may be back by then.
 _PASSING = (StoreError, EmbeddingError)
 
@@ -113,12 +116,16 @@ async def run_worker(
     concurrency: int,
     heartbeat_seconds: float,
     stalled_after_seconds: float,
+    housekeeping: Callable[[], Awaitable[None]] | None = None,
     install_signal_handlers: bool = True,
 ) -> None:
-    """Work until stopped, putting back in line the jobs of workers that died."""
+    """Work until stopped, putting back in line the jobs of workers that died, and running
+    ``housekeeping`` (retention) every hour."""
     name = f"{socket.gethostname()}-{os.getpid()}"
     async with anyio.create_task_group() as tg:
         tg.start_soon(_recover_stalled, queue, stalled_after_seconds)
+        if housekeeping is not None:
+            tg.start_soon(_every, HOUSEKEEPING_SECONDS, housekeeping)
         log.info("worker started", extra={"worker": name, "concurrency": concurrency})
         await queue.work(
             runner.run,
@@ -130,6 +137,15 @@ async def run_worker(
         )
         tg.cancel_scope.cancel()
     log.info("worker stopped", extra={"worker": name})
+
+
+async def _every(seconds: float, task: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        try:
+            await task()
+        except KotaemonError as exc:
+            log.warning("housekeeping failed: %s", exc)
+        await anyio.sleep(seconds)
 
 
 async def _recover_stalled(queue: IngestQueue, stalled_after_seconds: float) -> None:

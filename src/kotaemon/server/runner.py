@@ -61,6 +61,7 @@ def build_server(settings: Settings, *, with_worker: bool = False) -> tuple[Serv
         ws="none",
         log_config=None,  # logging is set up by the CLI; uvicorn's loggers propagate to it
         access_log=False,  # the telemetry middleware logs each request, with its ids
+        proxy_headers=False,  # X-Forwarded-For is believed per KOTAEMON_TRUSTED_PROXIES only
         server_header=False,
     )
     return Server(config, app.state.lifecycle), app

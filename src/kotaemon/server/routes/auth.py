@@ -12,7 +12,7 @@ import base64
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -34,6 +34,7 @@ class SessionInfo(BaseModel):
     groups: list[str]
     scopes: list[str]
     is_admin: bool
+    attributes: dict[str, Any]
     csrf_token: str | None = None
 
 
@@ -151,6 +152,7 @@ async def session(
         groups=sorted(principal.groups),
         scopes=sorted(principal.scopes),
         is_admin=principal.is_admin,
+        attributes=principal.attributes,
         csrf_token=csrf,
     )
 
