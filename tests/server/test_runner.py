@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from kotaemon.server.runner import build_server
 from kotaemon.settings import Settings
@@ -99,3 +100,14 @@ def _wait_for_health(client: httpx.Client, process: subprocess.Popen) -> None:
         except httpx.TransportError:
             time.sleep(0.1)
     pytest.fail("kotaemon serve did not start")
+
+
+def test_a_public_address_without_authentication_is_refused() -> None:
+    with pytest.raises(ValidationError, match="without authentication"):
+        Settings(_env_file=None, host="0.0.0.0")  # type: ignore[call-arg]
+    allowed = Settings(_env_file=None, host="0.0.0.0", allow_public_without_auth=True)  # type: ignore[call-arg]
+    assert not allowed.local_mode and allowed.redacts_rag_records
+    secured = Settings(_env_file=None, host="0.0.0.0", auth="oidc", oidc_issuer="https://idp")  # type: ignore[call-arg]
+    assert secured.auth == "oidc"
+    with pytest.raises(ValidationError, match="KOTAEMON_OIDC_ISSUER"):
+        Settings(_env_file=None, auth="oidc")  # type: ignore[call-arg]
