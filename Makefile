@@ -21,11 +21,17 @@ install: $(STAMP)
 system-deps:
 	@command -v promtool >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }
 
-## make run: ingest the sample knowledge base, then serve it on http://127.0.0.1:8000 with an
-## ingestion worker in the same process (embedded PostgreSQL; Ctrl-C stops everything).
+## make run: ingest the sample knowledge base, start the demo CRM, then serve both on
+## http://127.0.0.1:8000 with an ingestion worker in the same process, signed in as the demo
+## customer C-1001 (embedded PostgreSQL; Ctrl-C stops everything).
+DEMO_ENV := CRM_TOKEN=demo-crm-token KOTAEMON_AGENT_CONFIG=examples/agent.yaml \
+	KOTAEMON_LOCAL_ATTRIBUTES='{"customer_id": "C-1001"}'
+
 run: install
 	$(BIN)/kotaemon ingest examples/knowledge_base --collection bank
-	$(BIN)/kotaemon serve --worker
+	@$(DEMO_ENV) $(BIN)/python examples/crm/server.py --port 8100 & crm=$$!; \
+	trap 'kill $$crm 2>/dev/null' EXIT INT TERM; \
+	$(DEMO_ENV) $(BIN)/kotaemon serve --worker
 
 ## make test: lint and the whole suite against a real embedded PostgreSQL + pgvector.
 test: install system-deps lint

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from kotaemon.core.errors import KotaemonError
 from kotaemon.core.principal import Principal
-from kotaemon.core.schema import DeltaEvent, DoneEvent, ErrorEvent, SourcesEvent
+from kotaemon.core.schema import DeltaEvent, DoneEvent, ErrorEvent, SourcesEvent, ToolEndEvent
 from kotaemon.engine import DEFAULT_COLLECTION, Engine
 from kotaemon.ingest.pipeline import FileResult, discover
 from kotaemon.observability.logging import setup_logging
@@ -149,10 +149,16 @@ def ask(
                 if event.answer.citations:
                     out.print("\nSources:")
                 for c in event.answer.citations:
+                    if c.kind == "tool":
+                        out.print(f"  [{c.marker}] {c.tool} (tool)", markup=False)
+                        continue
                     page = f", page {c.page}" if c.page else ""
                     out.print(f"  [{c.marker}] {c.document}{page} — {c.source}", markup=False)
             elif isinstance(event, ErrorEvent):
                 raise KotaemonError(event.message, code=event.code)
+            elif isinstance(event, ToolEndEvent):
+                r = event.record
+                err.print(f"tool {escape(r.tool)}: {r.status} ({r.duration_ms:.0f} ms)")
             elif isinstance(event, SourcesEvent) and not event.sources:
                 logging.getLogger(__name__).info("no relevant sources found")
 

@@ -10,6 +10,10 @@ from types import TracebackType
 
 import anyio.to_thread
 
+from kotaemon.agent.config import load_agent_config
+from kotaemon.agent.intents import IntentRouter
+from kotaemon.agent.orchestrator import ToolPlanner
+from kotaemon.agent.tools import ToolRegistry
 from kotaemon.core.errors import ConflictError, NotFoundError
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection
@@ -92,6 +96,7 @@ class Engine:
         self.llm = build_llm(settings)
         self.store: PostgresStore | None = None
         self._queue: IngestQueue | None = None
+        self.planner: ToolPlanner | None = None
 
     async def open(self) -> Engine:
         """Start or reach the database, migrate it, open the job queue, load the embedding model.
@@ -110,6 +115,7 @@ class Engine:
             self._queue = IngestQueue(url, max_attempts=self.settings.ingest_max_attempts)
             await self._queue.open()
             await self.embedder.open()
+            self.planner = await self._open_planner()
         except BaseException:
             await self.close()
             raise
@@ -119,7 +125,34 @@ class Engine:
             declare_llm(self.llm.model)
         return self
 
+    async def _open_planner(self) -> ToolPlanner | None:
+        """The tools and intents of ``KOTAEMON_AGENT_CONFIG`` (None without one)."""
+        if self.settings.agent_config is None:
+            return None
+        config = load_agent_config(
+            self.settings.agent_config, default_timeout=self.settings.tool_timeout_seconds
+        )
+        router = None
+        if self.llm is None and config.intents:
+            router = IntentRouter(config.intents, self.embedder, threshold=config.router_threshold)
+            await router.open()
+        log.info("agent tools loaded", extra={"tools": [t.name for t in config.tools]})
+        return ToolPlanner(
+            ToolRegistry(config.tools),
+            router=router,
+            llm=self.llm,
+            templates=config.templates,
+            max_rounds=self.settings.agent_max_tool_rounds,
+        )
+
+    @property
+    def local_principal(self) -> Principal:
+        """The one user of a local install (``auth=none``), with the configured attributes."""
+        return Principal.local(self.settings.local_attributes)
+
     async def close(self) -> None:
+        if self.planner is not None:
+            await self.planner.registry.close()
         if self.llm is not None:
             await self.llm.close()
         await self.embedder.close()
@@ -196,7 +229,9 @@ class Engine:
             keyword_weight=s.keyword_weight,
             overfetch=s.overfetch,
         )
-        return VectorDBRetriever(self._store(), self.embedder, config=config)
+        return VectorDBRetriever(
+            self._store(), self.embedder, principal=self.local_principal, config=config
+        )
 
     @property
     def rag(self) -> RAGPipeline:
@@ -206,6 +241,7 @@ class Engine:
             min_relevance=self.settings.min_relevance,
             max_output_tokens=self.settings.llm_max_output_tokens,
             redact_records=self.settings.redacts_rag_records,
+            planner=self.planner,
         )
 
     @property

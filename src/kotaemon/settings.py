@@ -117,6 +117,19 @@ class Settings(BaseSettings):
     llm_max_output_tokens: Annotated[int, Field(ge=16)] = 1024
     llm_temperature: Annotated[float, Field(ge=0, le=2)] = 0.1
 
+    # --- agent ---------------------------------------------------------------------------------
+    agent_config: Path | None = Field(
+        default=None,
+        description="The tools and intents file (see examples/agent.yaml); unset: no tools.",
+    )
+    tool_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    agent_max_tool_rounds: Annotated[int, Field(ge=1, le=10)] = 2
+    local_attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description='Attributes of the local user under auth=none, e.g. {"customer_id": '
+        '"C-1001"} for the demo.',
+    )
+
     # --- observability -------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] | None = Field(

@@ -25,11 +25,12 @@ class Principal:
     is_admin: bool = False
 
     @classmethod
-    def local(cls) -> Principal:
+    def local(cls, attributes: dict[str, Any] | None = None) -> Principal:
         return cls(
             user_id="local",
             display_name="Local user",
             scopes=ALL_SCOPES,
+            attributes=dict(attributes or {}),
             is_admin=True,
         )
 

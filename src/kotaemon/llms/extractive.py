@@ -24,6 +24,12 @@ NOTICE = {
     "en": "(No language model is configured: these are the most relevant passages, quoted.)",
     "zh": "（未配置大语言模型：以下为知识库中最相关的原文摘录。）",
 }
+TOOL_NOTICE = {
+    "en": "(No language model is configured: the answer below is composed from the systems' "
+    "records by templates, followed by the most relevant passages, quoted.)",
+    "zh": "（未配置大语言模型：以下回答根据业务系统的查询结果按模板生成，"
+    "并附知识库中最相关的原文摘录。）",
+}
 
 
 class ExtractiveAnswerer:
@@ -56,20 +62,28 @@ class ExtractiveAnswerer:
         self.max_candidates = max_candidates
         self.keyword_weight = keyword_weight
 
-    async def answer(self, question: str, sources: Sequence[RetrievedChunk], language: str) -> str:
-        """The notice, then the chosen sentences with their markers (one per line)."""
-        chosen = await self._choose(question, sources[: self.max_sources])
-        lines = [NOTICE.get(language, NOTICE["en"])]
+    async def answer(
+        self,
+        question: str,
+        sources: Sequence[RetrievedChunk],
+        language: str,
+        *,
+        preface: Sequence[str] = (),
+    ) -> str:
+        """The notice, the ``preface`` lines (answers composed from tool results), then the
+        chosen sentences of the documents with their markers, one per line."""
+        documents = [(n, c) for n, c in enumerate(sources, start=1) if not c.metadata.get("tool")]
+        chosen = await self._choose(question, documents[: self.max_sources])
+        notice = (TOOL_NOTICE if preface else NOTICE).get(language, NOTICE["en"])
+        lines = [notice, *preface]
         lines += [f"{sentence} [{marker}]" for sentence, marker in chosen]
         return "\n".join(lines)
 
     async def _choose(
-        self, question: str, sources: Sequence[RetrievedChunk]
+        self, question: str, sources: Sequence[tuple[int, RetrievedChunk]]
     ) -> list[tuple[str, int]]:
         candidates = [
-            (sentence, marker)
-            for marker, chunk in enumerate(sources, start=1)
-            for sentence in _sentences(chunk.text)
+            (sentence, marker) for marker, chunk in sources for sentence in _sentences(chunk.text)
         ][: self.max_candidates]  # each candidate costs one (short) embedding
         if not candidates:
             return []

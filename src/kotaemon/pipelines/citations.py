@@ -60,21 +60,32 @@ def clean_markers(text: str, source_count: int) -> tuple[str, list[int]]:
 
 
 def build_citations(used: Sequence[int], sources: Sequence[RetrievedChunk]) -> list[Citation]:
-    """One citation per used marker, pointing at the numbered source."""
-    return [
-        Citation(
-            marker=n,
-            kind="chunk",
-            document=sources[n - 1].document_title,
-            document_id=sources[n - 1].document_id,
-            chunk_id=sources[n - 1].chunk_id,
-            source=sources[n - 1].source,
-            page=sources[n - 1].page,
-            snippet=snippet(sources[n - 1].text),
-            score=sources[n - 1].score,
+    """One citation per used marker, pointing at the numbered source: a chunk, or a tool's
+    result (a source whose metadata names the ``tool``)."""
+    citations = []
+    for n in used:
+        source = sources[n - 1]
+        tool = source.metadata.get("tool")
+        if tool:
+            citations.append(
+                Citation(marker=n, kind="tool", tool=tool, source=source.source,
+                         snippet=snippet(source.text))
+            )  # fmt: skip
+            continue
+        citations.append(
+            Citation(
+                marker=n,
+                kind="chunk",
+                document=source.document_title,
+                document_id=source.document_id,
+                chunk_id=source.chunk_id,
+                source=source.source,
+                page=source.page,
+                snippet=snippet(source.text),
+                score=source.score,
+            )
         )
-        for n in used
-    ]
+    return citations
 
 
 def snippet(text: str, limit: int = 240) -> str:

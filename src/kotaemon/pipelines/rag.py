@@ -13,6 +13,9 @@ from contextlib import aclosing
 from time import perf_counter
 from typing import Any
 
+import anyio
+
+from kotaemon.agent.orchestrator import ToolOutcome, ToolPlanner, unchecked_notice
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import KotaemonError
 from kotaemon.core.principal import Principal
@@ -58,6 +61,7 @@ class RAGPipeline(BaseComponent):
         was found; None takes the embedding model's calibrated threshold.
     :param max_output_tokens: cap on the answer's length.
     :param redact_records: leave the question, prompt and answer text out of the RAG record.
+    :param planner: the tools, called beside retrieval; their results are cited like documents.
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class RAGPipeline(BaseComponent):
         min_relevance: float | None = None,
         max_output_tokens: int = 1024,
         redact_records: bool = False,
+        planner: ToolPlanner | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
@@ -76,6 +81,7 @@ class RAGPipeline(BaseComponent):
         self.min_relevance = min_relevance
         self.max_output_tokens = max_output_tokens
         self.redact_records = redact_records
+        self.planner = planner
 
     def relevance_threshold(self, language: Language) -> float | None:
         """The configured threshold, else the embedding model's calibrated one for ``language``."""
@@ -146,16 +152,18 @@ class RAGPipeline(BaseComponent):
         else:
             search_query = question
         record.search_query = search_query
-        result = await self.retriever.arun(
-            search_query,
-            principal=principal,
-            collections=collections,
-            metadata_filter=metadata_filter,
+        result, outcome = await self._gather(
+            question, search_query, principal, collections, metadata_filter, language, record
         )
         record.timings_ms.update(result.timings)
         record.retrieved(result.chunks)
+        record.tool_calls = [r.model_dump(mode="json") for r in outcome.records]
+        for tool_event in outcome.events:
+            yield tool_event
         info = self._relevance(result, language, search_query)
-        sources = self._fit(question, result.chunks, language) if info.has_relevant_context else []
+        evidence = outcome.evidence()
+        chunks = self._fit(question, result.chunks, language) if info.has_relevant_context else []
+        sources = evidence + chunks  # tool results first: [1]… are the systems' records
         yield SourcesEvent(sources=sources)
         answer = Answer(
             answer_id=str(uuid.uuid4()),
@@ -163,6 +171,7 @@ class RAGPipeline(BaseComponent):
             text="",
             language=language,
             outcome="answered" if sources else "no_context",
+            call_log=outcome.records,
             model=self.llm.model if self.llm else self.extractive.model,
             extractive=self.llm is None,
             retrieval=info,
@@ -175,7 +184,10 @@ class RAGPipeline(BaseComponent):
             return
         citation_filter = CitationFilter(len(sources))
         parts: list[str] = []
-        generated = self._generate(question, sources, language, history, answer, record)
+        if notice := unchecked_notice(outcome, language):
+            parts.append(notice)
+            yield DeltaEvent(text=notice)
+        generated = self._generate(question, sources, language, history, answer, record, outcome)
         started = perf_counter()
         async with aclosing(generated):
             async for piece in generated:
@@ -191,6 +203,59 @@ class RAGPipeline(BaseComponent):
         answer.text = "".join(parts)
         answer.citations = build_citations(citation_filter.used, sources)
         yield DoneEvent(answer=answer)
+
+    async def _gather(
+        self,
+        question: str,
+        search_query: str,
+        principal: Principal | None,
+        collections: Sequence[str] | None,
+        metadata_filter: dict[str, Any] | None,
+        language: Language,
+        record: RagRecord,
+    ) -> tuple[RetrievalResult, ToolOutcome]:
+        """Retrieval and the tool calls, side by side; an intent may choose the collections."""
+        outcome = ToolOutcome()
+        if self.planner is None:
+            result = await self.retriever.arun(
+                search_query,
+                principal=principal,
+                collections=collections,
+                metadata_filter=metadata_filter,
+            )
+            return result, outcome
+        planner, caller = self.planner, principal or self.retriever.principal
+        with stage("route", record.timings_ms, span="route intent"):
+            intent = await planner.route(search_query)
+        if collections is None and intent is not None and intent.collections:
+            collections = list(intent.collections)
+        results: list[RetrievalResult] = []
+
+        async def retrieve() -> None:
+            results.append(
+                await self.retriever.arun(
+                    search_query,
+                    principal=principal,
+                    collections=collections,
+                    metadata_filter=metadata_filter,
+                )
+            )
+
+        async def call_tools() -> None:
+            nonlocal outcome
+            with stage("tools", record.timings_ms, span="tools"):
+                try:
+                    outcome = await planner.run(question, caller, intent=intent, language=language)
+                except KotaemonError as exc:  # the model failed to plan: answer without tools
+                    log.warning("tool planning failed: %s", exc)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(retrieve)
+                tg.start_soon(call_tools)
+        except* KotaemonError as group:
+            raise group.exceptions[0] from None
+        return results[0], outcome
 
     def _relevance(self, result: RetrievalResult, language: Language, query: str) -> RetrievalInfo:
         threshold = self.relevance_threshold(language)
@@ -208,9 +273,11 @@ class RAGPipeline(BaseComponent):
         history: Sequence[ChatMessage],
         answer: Answer,
         record: RagRecord,
+        outcome: ToolOutcome,
     ) -> AsyncIterator[str]:
         if self.llm is None:
-            yield await self.extractive.answer(question, sources, language)
+            preface = self.planner.compose(outcome, 1, language) if self.planner else []
+            yield await self.extractive.answer(question, sources, language, preface=preface)
             return
         messages = self._messages(question, sources, language, history)
         record.prompt = [{"role": m.role, "content": m.content} for m in messages]

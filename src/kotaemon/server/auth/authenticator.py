@@ -121,7 +121,7 @@ class Authenticator:
 
     async def _principal(self, request: Request, security: SecurityStore) -> Principal:
         if self.settings.auth == "none":
-            return Principal.local()
+            return Principal.local(self.settings.local_attributes)
         authorization = request.headers.get("authorization")
         if authorization is not None:
             return await self._bearer(authorization, security)

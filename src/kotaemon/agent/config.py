@@ -1,0 +1,89 @@
+"""The agent's configuration file (``KOTAEMON_AGENT_CONFIG``): tools, their answer templates,
+and the intents of the offline router. Only the operator writes it: tools, URLs and headers come
+from here, never from a request. See ``examples/agent.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kotaemon.agent.intents import Intent
+from kotaemon.agent.templates import AnswerTemplate, TemplateCase
+from kotaemon.agent.tools import HttpTool, Tool
+from kotaemon.core.errors import ConfigurationError
+
+_TOOL_KEYS = {"name", "kind", "description", "url", "method", "headers", "parameters",
+              "identity", "scopes", "timeout", "answer"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    tools: list[Tool]
+    templates: dict[str, AnswerTemplate]
+    intents: list[Intent]
+    router_threshold: float
+
+
+def load_agent_config(path: Path, *, default_timeout: float = 10.0) -> AgentConfig:
+    """:raises ConfigurationError: naming the file and what is wrong in it."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"cannot read the agent configuration {path}: {exc}") from exc
+    try:
+        tools, templates = [], {}
+        for entry in document.get("tools", []):
+            unknown = set(entry) - _TOOL_KEYS
+            if unknown:
+                raise ValueError(f"tool {entry.get('name')}: unknown keys {sorted(unknown)}")
+            if entry.get("kind", "http") != "http":
+                raise ValueError(f"tool {entry.get('name')}: kind must be http")
+            tools.append(_http_tool(entry, default_timeout))
+            if "answer" in entry:
+                templates[entry["name"]] = AnswerTemplate(
+                    tuple(
+                        TemplateCase(
+                            when=case.get("when", {}),
+                            text={k: v for k, v in case.items() if k != "when"},
+                        )
+                        for case in entry["answer"]
+                    )
+                )
+        names = {t.name for t in tools}
+        intents = [_intent(entry, names) for entry in document.get("intents", [])]
+        threshold = float(document.get("router", {}).get("threshold", 0.86))
+    except (KeyError, TypeError, ValueError, ConfigurationError) as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+    return AgentConfig(tools, templates, intents, threshold)
+
+
+def _http_tool(entry: dict[str, Any], default_timeout: float) -> HttpTool:
+    return HttpTool(
+        name=entry["name"],
+        description=entry["description"],
+        url=entry["url"],
+        method=entry.get("method", "GET"),
+        headers=entry.get("headers", {}),
+        parameters=entry.get("parameters", {"type": "object", "properties": {}}),
+        identity=entry.get("identity", {}),
+        scopes=frozenset(entry.get("scopes", ["chat"])),
+        timeout=float(entry.get("timeout", default_timeout)),
+    )
+
+
+def _intent(entry: dict[str, Any], tools: set[str]) -> Intent:
+    missing = set(entry.get("tools", [])) - tools
+    if missing:
+        raise ValueError(f"intent {entry['name']}: no tools named {sorted(missing)}")
+    collections = entry.get("collections")
+    return Intent(
+        name=entry["name"],
+        examples=tuple(entry["examples"]),
+        keywords=tuple(entry.get("keywords", [])),
+        tools=tuple(entry.get("tools", [])),
+        collections=tuple(collections) if collections else None,
+    )
