@@ -55,6 +55,7 @@ class ToolRun:
     arguments: dict[str, Any]
     record: ToolCallRecord | None = None
     data: Any = None
+    declared: bool = True  # False: the model asked for a tool nobody declared
 
 
 @dataclass
@@ -70,7 +71,10 @@ class ToolOutcome:
 
     @property
     def failures(self) -> list[ToolRun]:
-        return [r for r in self.runs if r.record is not None and r.record.status != "ok"]
+        """Declared tools that did not answer (undeclared ones are refused without a word)."""
+        return [
+            r for r in self.runs if r.declared and r.record is not None and r.record.status != "ok"
+        ]
 
     def evidence(self) -> list[RetrievedChunk]:
         """The successful results, as sources the answer cites like documents."""
@@ -211,6 +215,7 @@ class ToolPlanner:
             attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": run.tool},
         ) as span:
             if tool is None:  # the model asked for a tool nobody declared
+                run.declared = False
                 status, error = "denied", f"no tool is named {run.tool!r}"
             else:
                 try:
