@@ -53,7 +53,7 @@ def statement(customer_id: str, month: str) -> dict:
 def create_app(token: str) -> FastAPI:
     app = FastAPI(title="Harbor Bank CRM (demo)")
 
-    @app.get("/customers/{customer_id}/repayments")
+    @app.get("/customers/{customer_id}/repayments", operation_id="repayment_records")
     def repayments(
         customer_id: str,
         month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from kotaemon.agent.intents import Intent
+from kotaemon.agent.openapi import openapi_tools
 from kotaemon.agent.templates import AnswerTemplate, TemplateCase
 from kotaemon.agent.tools import HttpTool, Tool
 from kotaemon.core.errors import ConfigurationError
@@ -53,6 +54,8 @@ def load_agent_config(path: Path, *, default_timeout: float = 10.0) -> AgentConf
                         for case in entry["answer"]
                     )
                 )
+        for entry in document.get("openapi", []):
+            tools.extend(_openapi_tools(entry, path.parent, default_timeout))
         names = {t.name for t in tools}
         intents = [_intent(entry, names) for entry in document.get("intents", [])]
         threshold = float(document.get("router", {}).get("threshold", 0.86))
@@ -72,6 +75,26 @@ def _http_tool(entry: dict[str, Any], default_timeout: float) -> HttpTool:
         identity=entry.get("identity", {}),
         scopes=frozenset(entry.get("scopes", ["chat"])),
         timeout=float(entry.get("timeout", default_timeout)),
+    )
+
+
+def _openapi_tools(entry: dict[str, Any], folder: Path, default_timeout: float) -> list[Tool]:
+    """Tools from an OpenAPI document next to the configuration (``spec: crm.json``)."""
+    spec_path = folder / entry["spec"]
+    try:
+        document = yaml.safe_load(spec_path.read_text(encoding="utf-8"))  # JSON is YAML too
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read the OpenAPI document {spec_path}: {exc}") from exc
+    return list(
+        openapi_tools(
+            document,
+            base_url=entry["base_url"],
+            operations=entry.get("operations"),
+            identity=entry.get("identity", {}),
+            headers=entry.get("headers", {}),
+            scopes=entry.get("scopes", ["chat"]),
+            timeout=float(entry.get("timeout", default_timeout)),
+        )
     )
 
 
