@@ -12,6 +12,7 @@ import anyio.to_thread
 
 from kotaemon.agent.config import load_agent_config
 from kotaemon.agent.intents import IntentRouter
+from kotaemon.agent.mcp import McpSource
 from kotaemon.agent.orchestrator import ToolPlanner
 from kotaemon.agent.tools import ToolRegistry
 from kotaemon.core.errors import ConflictError, NotFoundError
@@ -97,6 +98,7 @@ class Engine:
         self.store: PostgresStore | None = None
         self._queue: IngestQueue | None = None
         self.planner: ToolPlanner | None = None
+        self._mcp_sources: list[McpSource] = []
 
     async def open(self) -> Engine:
         """Start or reach the database, migrate it, open the job queue, load the embedding model.
@@ -132,13 +134,17 @@ class Engine:
         config = load_agent_config(
             self.settings.agent_config, default_timeout=self.settings.tool_timeout_seconds
         )
+        tools = list(config.tools)
+        for source in config.mcp_sources:
+            tools += await source.open()
+            self._mcp_sources.append(source)
         router = None
         if self.llm is None and config.intents:
             router = IntentRouter(config.intents, self.embedder, threshold=config.router_threshold)
             await router.open()
-        log.info("agent tools loaded", extra={"tools": [t.name for t in config.tools]})
+        log.info("agent tools loaded", extra={"tools": [t.name for t in tools]})
         return ToolPlanner(
-            ToolRegistry(config.tools),
+            ToolRegistry(tools),
             router=router,
             llm=self.llm,
             templates=config.templates,
@@ -153,6 +159,8 @@ class Engine:
     async def close(self) -> None:
         if self.planner is not None:
             await self.planner.registry.close()
+        for source in reversed(self._mcp_sources):
+            await source.close()
         if self.llm is not None:
             await self.llm.close()
         await self.embedder.close()

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from kotaemon.agent.intents import Intent
+from kotaemon.agent.mcp import McpSource
 from kotaemon.agent.openapi import openapi_tools
 from kotaemon.agent.templates import AnswerTemplate, TemplateCase
 from kotaemon.agent.tools import HttpTool, Tool
@@ -24,6 +25,7 @@ _TOOL_KEYS = {"name", "kind", "description", "url", "method", "headers", "parame
 @dataclass(frozen=True)
 class AgentConfig:
     tools: list[Tool]
+    mcp_sources: list[McpSource]
     templates: dict[str, AnswerTemplate]
     intents: list[Intent]
     router_threshold: float
@@ -56,12 +58,15 @@ def load_agent_config(path: Path, *, default_timeout: float = 10.0) -> AgentConf
                 )
         for entry in document.get("openapi", []):
             tools.extend(_openapi_tools(entry, path.parent, default_timeout))
-        names = {t.name for t in tools}
+        sources = [_mcp_source(entry, default_timeout) for entry in document.get("mcp", [])]
+        names = {t.name for t in tools} | {
+            f"{source.name}_{tool}" for source in sources for tool in source.tools or ()
+        }
         intents = [_intent(entry, names) for entry in document.get("intents", [])]
         threshold = float(document.get("router", {}).get("threshold", 0.86))
     except (KeyError, TypeError, ValueError, ConfigurationError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from exc
-    return AgentConfig(tools, templates, intents, threshold)
+    return AgentConfig(tools, sources, templates, intents, threshold)
 
 
 def _http_tool(entry: dict[str, Any], default_timeout: float) -> HttpTool:
@@ -95,6 +100,20 @@ def _openapi_tools(entry: dict[str, Any], folder: Path, default_timeout: float) 
             scopes=entry.get("scopes", ["chat"]),
             timeout=float(entry.get("timeout", default_timeout)),
         )
+    )
+
+
+def _mcp_source(entry: dict[str, Any], default_timeout: float) -> McpSource:
+    command = entry.get("command")
+    return McpSource(
+        name=entry["name"],
+        command=[str(part) for part in command] if command else None,
+        url=entry.get("url"),
+        env={k: str(v) for k, v in entry.get("env", {}).items()},
+        identity=entry.get("identity", {}),
+        tools=entry.get("tools"),
+        scopes=frozenset(entry.get("scopes", ["chat"])),
+        timeout=float(entry.get("timeout", default_timeout)),
     )
 
 
