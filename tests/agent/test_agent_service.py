@@ -62,7 +62,9 @@ def test_offline_the_crm_and_the_rules_answer_together(
     assert any(c["kind"] == "chunk" and "逾期" in c["snippet"] for c in answer["citations"])
     [call] = answer["call_log"]
     assert call["tool"] == "repayment_records" and call["status"] == "ok"
-    assert call["arguments"] == {"month": LAST_MONTH} and call["duration_ms"] > 0
+    # The call log shows whose records were fetched: the caller's, bound from the principal.
+    assert call["arguments"] == {"month": LAST_MONTH, "customer_id": "C-1001"}
+    assert call["duration_ms"] > 0
 
 
 def test_tool_calls_and_retrieval_run_side_by_side(
@@ -150,6 +152,7 @@ def test_with_an_llm_the_model_calls_tools_but_never_chooses_the_customer(
     assert {r["path"] for r in crm.requests} == {"/customers/C-1001/repayments"}
     calls = {c["tool"]: c for c in answer["call_log"]}
     assert calls["repayment_records"]["status"] == "ok"
+    assert calls["repayment_records"]["arguments"]["customer_id"] == "C-1001"  # not C-0042
     assert calls["delete_account"]["status"] == "denied"
     assert answer["text"].startswith("您上月账单已于到期日前结清，未发生逾期 [1]")
     assert answer["citations"][0]["kind"] == "tool"

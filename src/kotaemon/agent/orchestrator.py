@@ -219,8 +219,10 @@ class ToolPlanner:
                 status, error = "denied", f"no tool is named {run.tool!r}"
             else:
                 try:
+                    bound = tool.bind(principal, run.arguments)
+                    run.arguments = bound  # the call log shows whose data was fetched
                     with anyio.fail_after(tool.timeout):
-                        run.data = await tool.invoke(principal, run.arguments)
+                        run.data = await tool.call(bound)
                 except TimeoutError:
                     status, error = "timeout", f"no answer within {tool.timeout:g} s"
                 except KotaemonError as exc:

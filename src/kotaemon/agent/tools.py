@@ -124,7 +124,11 @@ class Tool(ABC):
 
     async def invoke(self, principal: Principal, arguments: Mapping[str, Any]) -> Any:
         """Bind, then call; the result is JSON-like data."""
-        return await self._call(self.bind(principal, arguments))
+        return await self.call(self.bind(principal, arguments))
+
+    async def call(self, bound: dict[str, Any]) -> Any:
+        """Call with arguments that :meth:`bind` returned."""
+        return await self._call(bound)
 
     @abstractmethod
     async def _call(self, arguments: dict[str, Any]) -> Any: ...
