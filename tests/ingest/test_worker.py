@@ -61,7 +61,7 @@ def _engine_settings(env: dict[str, str]) -> Settings:
     return make_settings(url, Path(values.pop("data_dir")), **values)
 
 
-def _submit(settings: Settings, source: str, data: bytes) -> str:
+def _submit(settings: Settings, source: str, data: bytes, *, enqueue: bool = True) -> str:
     async def main() -> str:
         async with Engine(settings) as engine:
             collection = await engine.ensure_collection("kb")
@@ -71,7 +71,8 @@ def _submit(settings: Settings, source: str, data: bytes) -> str:
                 submitted_by="test",
                 max_attempts=3,
             )
-            await engine.queue.enqueue([job.id])
+            if enqueue:
+                await engine.queue.enqueue([job.id])
             return job.id
 
     return anyio.run(main)
@@ -138,6 +139,30 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_document_has_one_set_of_chu
         ).fetchall()
     assert documents == 1
     assert chunks == ordinals == stored_chunks == job["chunk_count"] > 1
+
+
+@pytest.mark.integration
+def test_a_job_the_queue_lost_is_delivered_again(
+    database_url: str, tmp_path: Path, embeddings: FakeOpenAIServer
+) -> None:
+    env = _settings_env(database_url, tmp_path, embeddings)
+    job_id = _submit(_engine_settings(env), "rules.md", DOCUMENT, enqueue=False)  # never queued
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE ingest_jobs SET updated_at = now() - interval '1 minute' WHERE id = %s",
+            (job_id,),
+        )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "kotaemon", "worker"],
+        env=_worker_env(env),
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: _job(database_url, job_id)["state"] == "succeeded", "the orphan sweep")
+    finally:
+        worker.kill()
+        worker.wait()
+    assert _job(database_url, job_id)["attempts"] == 1
 
 
 async def _runner(engine: Engine) -> tuple[IngestJobRunner, JobStore, Collection]:

@@ -41,8 +41,9 @@ class IngestQueue:
         # A pool of its own: procrastinate opens its LISTEN connection with the pool's settings.
         connector = PsycopgConnector(conninfo=url, min_size=1, max_size=pool_size)
         self.app = procrastinate.App(connector=connector)
+        # The job rows count attempts and decide when to give up; the queue only spaces them.
         retry = procrastinate.RetryStrategy(
-            max_attempts=max_attempts, exponential_wait=2, retry_exceptions=[RetryLater]
+            max_attempts=max_attempts + 2, exponential_wait=2, retry_exceptions=[RetryLater]
         )
         self._task = self.app.task(name=TASK, queue=QUEUE, pass_context=True, retry=retry)(_deliver)
 

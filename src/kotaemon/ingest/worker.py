@@ -10,6 +10,7 @@ by its name and content, so however often a job runs, the document ends with one
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -88,12 +89,23 @@ class IngestJobRunner:
                     job_id, exc.code, f"{exc.message} (after {job.attempts} attempts)"
                 )
                 return
-            await self.jobs.requeue(job_id, exc.code, exc.message)
+            # With the database down too, the orphan sweep delivers the job again later.
+            with contextlib.suppress(KotaemonError):
+                await self.jobs.requeue(job_id, exc.code, exc.message)
             raise RetryLater(exc.message) from exc
         except KotaemonError as exc:  # the file or the request is at fault: retrying won't help
             log.warning("job failed", extra={"job_id": job_id, "code": exc.code})
             await self.jobs.fail(job_id, exc.code, exc.message)
             return
+        except Exception as exc:  # e.g. the parser's process killed (out of memory): retry,
+            log.exception("job attempt failed unexpectedly", extra={"job_id": job_id})
+            if job.attempts >= job.max_attempts:  # and give up after max_attempts
+                message = f"ingestion failed unexpectedly ({type(exc).__name__}); check the file"
+                await self.jobs.fail(job_id, "ingest_crashed", message)
+                return
+            with contextlib.suppress(KotaemonError):
+                await self.jobs.requeue(job_id, "ingest_crashed", type(exc).__name__)
+            raise RetryLater(type(exc).__name__) from exc
         await self.jobs.succeed(
             job_id,
             result=result.status,
@@ -123,7 +135,7 @@ async def run_worker(
     ``housekeeping`` (retention) every hour."""
     name = f"{socket.gethostname()}-{os.getpid()}"
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_recover_stalled, queue, stalled_after_seconds)
+        tg.start_soon(_recover_stalled, queue, runner.jobs, stalled_after_seconds)
         if housekeeping is not None:
             tg.start_soon(_every, HOUSEKEEPING_SECONDS, housekeeping)
         log.info("worker started", extra={"worker": name, "concurrency": concurrency})
@@ -148,17 +160,22 @@ async def _every(seconds: float, task: Callable[[], Awaitable[None]]) -> None:
         await anyio.sleep(seconds)
 
 
-async def _recover_stalled(queue: IngestQueue, stalled_after_seconds: float) -> None:
-    """Every so often, deliver again the jobs whose worker stopped sending heartbeats."""
+async def _recover_stalled(
+    queue: IngestQueue, jobs: JobStore, stalled_after_seconds: float
+) -> None:
+    """Every so often, deliver again the jobs whose worker stopped sending heartbeats, and the
+    unfinished jobs the queue no longer holds (so that no job waits forever)."""
     interval = max(stalled_after_seconds / 2, 0.5)
     while True:
         try:
             retried = await queue.retry_stalled(stalled_after_seconds)
+            orphans = await jobs.orphaned(stalled_after_seconds * 2)
+            await queue.enqueue(orphans)
         except (KotaemonError, ProcrastinateException) as exc:
             log.warning("could not check for stalled jobs: %s", exc)
         else:
-            if retried:
+            if retried or orphans:
                 log.warning(
-                    "delivering again the jobs of a stopped worker", extra={"jobs": retried}
+                    "re-delivering jobs", extra={"stalled": retried, "orphaned": len(orphans)}
                 )
         await anyio.sleep(interval)

@@ -217,6 +217,14 @@ class JobStore:
                 {"job_id": job_id, "error_code": code, "error_message": message},
             )
 
+    async def orphaned(self, older_than_seconds: float) -> list[str]:
+        """Unfinished jobs with no delivery pending in the queue."""
+        async with self.store.connection() as conn:
+            rows = await (
+                await conn.execute(query("orphaned_jobs"), {"seconds": older_than_seconds})
+            ).fetchall()
+        return [str(r["id"]) for r in rows]
+
     async def counts(self) -> dict[str, int]:
         """Jobs per state."""
         async with self.store.connection() as conn:

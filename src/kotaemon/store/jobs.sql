@@ -110,3 +110,15 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- A document of a collection by id.
 SELECT id, source, content_hash FROM documents
 WHERE id = %(document_id)s AND collection_id = %(collection_id)s;
+
+-- name: orphaned_jobs
+-- Unfinished jobs the queue no longer holds (a delivery that failed before it could record
+-- anything, a queue entry lost when the database was down): they need delivering again.
+SELECT j.id FROM ingest_jobs j
+WHERE j.state IN ('queued', 'running')
+  AND j.updated_at < now() - make_interval(secs => %(seconds)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM procrastinate_jobs p
+      WHERE p.args->>'job_id' = j.id::text AND p.status IN ('todo', 'doing'))
+ORDER BY j.updated_at
+LIMIT 100;
