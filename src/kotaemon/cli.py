@@ -64,12 +64,17 @@ def _settings(*, service: bool = False, **overrides: object) -> Settings:
     return settings
 
 
-def _run(job: Callable[[Engine], Awaitable[T]], settings: Settings | None = None) -> T:
+def _run(
+    job: Callable[[Engine], Awaitable[T]],
+    settings: Settings | None = None,
+    *,
+    with_agent: bool = True,
+) -> T:
     """Open the engine, run ``job``, close; a kotaemon error becomes a one-line message."""
     settings = settings or _settings()
 
     async def main() -> T:
-        async with Engine(settings) as engine:
+        async with Engine(settings, with_agent=with_agent) as engine:
             return await job(engine)
 
     try:
@@ -280,7 +285,7 @@ def worker_command() -> None:
     async def job(engine: Engine) -> None:
         await engine.work()
 
-    _run(job, _settings(service=True))
+    _run(job, _settings(service=True), with_agent=False)  # workers call no tools
 
 
 @app.command()

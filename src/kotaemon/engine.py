@@ -91,8 +91,9 @@ class Engine:
             answer = await engine.rag.arun("宽限期是几天？")
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, with_agent: bool = True) -> None:
         self.settings = settings
+        self.with_agent = with_agent
         self.embedder = build_embedder(settings)
         self.llm = build_llm(settings)
         self.store: PostgresStore | None = None
@@ -129,15 +130,19 @@ class Engine:
 
     async def _open_planner(self) -> ToolPlanner | None:
         """The tools and intents of ``KOTAEMON_AGENT_CONFIG`` (None without one)."""
-        if self.settings.agent_config is None:
+        if self.settings.agent_config is None or not self.with_agent:
             return None
         config = load_agent_config(
             self.settings.agent_config, default_timeout=self.settings.tool_timeout_seconds
         )
         tools = list(config.tools)
-        for source in config.mcp_sources:
-            tools += await source.open()
-            self._mcp_sources.append(source)
+        try:
+            for source in config.mcp_sources:
+                tools += await source.open()
+                self._mcp_sources.append(source)
+        except BaseException:
+            await ToolRegistry(config.tools).close()
+            raise
         router = None
         if self.llm is None and config.intents:
             router = IntentRouter(config.intents, self.embedder, threshold=config.router_threshold)

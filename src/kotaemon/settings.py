@@ -271,6 +271,18 @@ class Settings(BaseSettings):
                 "KOTAEMON_AUTH=oidc needs KOTAEMON_OIDC_ISSUER (e.g. "
                 "https://keycloak.example.com/realms/acme)"
             )
+        if self.auth == "oidc" and not (self.oidc_audience or self.oidc_client_id):
+            raise ValueError(
+                "KOTAEMON_AUTH=oidc needs KOTAEMON_OIDC_AUDIENCE (or KOTAEMON_OIDC_CLIENT_ID): "
+                "without it, tokens the issuer signed for any other application would be accepted"
+            )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"KOTAEMON_TRUSTED_PROXIES: {proxy!r} is not an address or a network (CIDR)"
+                ) from None
         if (
             self.auth == "none"
             and not _is_loopback(self.host)

@@ -138,3 +138,21 @@ async def test_python_tools_and_secret_arguments_in_the_call_log() -> None:
         "order": "A1",
         "api_key": "[redacted]",
     }
+
+
+async def test_a_crashing_tool_is_an_error_in_the_call_log_not_a_failed_answer() -> None:
+    from kotaemon.agent.intents import Intent
+    from kotaemon.agent.orchestrator import ToolPlanner
+
+    async def broken() -> dict:
+        raise RuntimeError("bug in the tool")
+
+    planner = ToolPlanner(
+        ToolRegistry([PythonTool(name="broken", description="d", function=broken)])
+    )
+    outcome = await planner.run(
+        "q", CUSTOMER, intent=Intent(name="i", examples=("q",), tools=("broken",)), language="en"
+    )
+    [record] = outcome.records
+    assert record.status == "error" and "RuntimeError" in (record.error or "")
+    assert outcome.evidence() == [] and outcome.failures

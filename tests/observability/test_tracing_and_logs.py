@@ -105,4 +105,5 @@ def test_rag_records_are_redacted_when_asked(
     assert record["question"] == f"[redacted: {len(question)} characters]"
     assert record["answer"].startswith("[redacted")
     assert all(m["content"].startswith("[redacted") for m in record["prompt"])
+    assert record["chunks"] and all(c["snippet"].startswith("[redacted") for c in record["chunks"])
     assert "4111" not in json_log.getvalue()

@@ -107,7 +107,17 @@ def test_a_public_address_without_authentication_is_refused() -> None:
         Settings(_env_file=None, host="0.0.0.0")  # type: ignore[call-arg]
     allowed = Settings(_env_file=None, host="0.0.0.0", allow_public_without_auth=True)  # type: ignore[call-arg]
     assert not allowed.local_mode and allowed.redacts_rag_records
-    secured = Settings(_env_file=None, host="0.0.0.0", auth="oidc", oidc_issuer="https://idp")  # type: ignore[call-arg]
+    secured = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        host="0.0.0.0",
+        auth="oidc",
+        oidc_issuer="https://idp",
+        oidc_audience="kotaemon",
+    )
     assert secured.auth == "oidc"
     with pytest.raises(ValidationError, match="KOTAEMON_OIDC_ISSUER"):
         Settings(_env_file=None, auth="oidc")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="KOTAEMON_OIDC_AUDIENCE"):
+        Settings(_env_file=None, auth="oidc", oidc_issuer="https://idp")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="TRUSTED_PROXIES"):
+        Settings(_env_file=None, trusted_proxies=["10.0.0.0/33"])  # type: ignore[call-arg]

@@ -18,6 +18,7 @@ from typing import Any
 
 import anyio
 import httpx
+import jsonschema
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import StreamableHTTPError
 from mcp.shared.exceptions import MCPError
@@ -112,11 +113,16 @@ class McpSource:
                 f"MCP source {self.name} did not start or answer ({type(exc).__name__}: {exc})"
             ) from exc
         wanted = set(self.tools) if self.tools is not None else None
-        missing = (wanted or set()) - {t.name for t in listed}
-        if missing:
-            await self._stack.aclose()
-            raise ConfigurationError(f"MCP source {self.name} has no tools {sorted(missing)}")
-        return [self._tool(t, client) for t in listed if wanted is None or t.name in wanted]
+        try:
+            missing = (wanted or set()) - {t.name for t in listed}
+            if missing:
+                raise ConfigurationError(f"MCP source {self.name} has no tools {sorted(missing)}")
+            return [self._tool(t, client) for t in listed if wanted is None or t.name in wanted]
+        except (ConfigurationError, jsonschema.SchemaError) as exc:
+            await self._stack.aclose()  # the server process goes with the failed source
+            if isinstance(exc, ConfigurationError):
+                raise
+            raise ConfigurationError(f"MCP source {self.name}: a tool's schema is invalid") from exc
 
     def _tool(self, remote: Any, client: Client) -> McpTool:
         schema = dict(remote.input_schema or {"type": "object", "properties": {}})

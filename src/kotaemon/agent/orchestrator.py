@@ -226,11 +226,10 @@ class ToolPlanner:
                 except TimeoutError:
                     status, error = "timeout", f"no answer within {tool.timeout:g} s"
                 except KotaemonError as exc:
-                    status = (
-                        "denied" if exc.code in ("tool_denied", "permission_denied") else "error"
-                    )
-                    status = "timeout" if exc.code == "tool_timeout" else status
-                    error = exc.message
+                    status, error = _STATUS_OF.get(exc.code, "error"), exc.message
+                except Exception as exc:  # a tool's own bug must not fail the answer
+                    log.exception("tool crashed", extra={"tool": run.tool})
+                    status, error = "error", f"the tool failed ({type(exc).__name__})"
             span.set_attribute("kotaemon.tool.status", status)
         duration = (perf_counter() - started) * 1000
         TOOL_CALLS.labels(run.tool, status).inc()

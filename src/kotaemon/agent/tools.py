@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -171,6 +170,12 @@ class HttpTool(Tool):
 
     async def _call(self, arguments: dict[str, Any]) -> Any:
         path = {k: quote(str(v), safe="") for k, v in arguments.items() if k in self._path_fields}
+        missing = self._path_fields - set(path)
+        if missing:
+            raise InvalidInputError(
+                f"tool {self.name}: no value for {sorted(missing)[0]!r} in its URL",
+                code="tool_arguments_invalid",
+            )
         rest = {k: v for k, v in arguments.items() if k not in self._path_fields}
         url = self.url.format(**path)
         headers = {k: v.reveal() for k, v in self._headers.items()} | outgoing_headers()
@@ -187,8 +192,8 @@ class HttpTool(Tool):
             raise ToolError(f"tool {self.name} answered HTTP {response.status_code}")
         try:
             return response.json()
-        except json.JSONDecodeError:
-            return response.text
+        except ValueError:  # not JSON, or not UTF-8: the text as the server sent it
+            return response.content.decode(response.encoding or "utf-8", errors="replace")
 
     async def close(self) -> None:
         await self._client.aclose()

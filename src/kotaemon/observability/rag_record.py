@@ -3,7 +3,8 @@
 The question, the query searched, each retrieved chunk (id, snippet, scores), the final prompt,
 the tool calls, the answer and the milliseconds of each stage, under the answer's id (the same id
 as its row in ``answers``). With redaction on (the default outside local mode), the question,
-the query, the prompt and the answer are replaced by their length.
+the query, the prompt, the snippets and the answer are replaced by their length, and tool
+arguments are hidden.
 """
 
 from __future__ import annotations
@@ -51,12 +52,16 @@ class RagRecord:
     def emit(self, *, redact: bool) -> None:
         record = asdict(self)
         record["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
-        if redact:
+        if redact:  # what users asked and were told, and what was fetched for them
             for key in ("question", "search_query", "answer"):
                 record[key] = _redacted(record[key])
             record["prompt"] = [
                 {"role": m["role"], "content": _redacted(m["content"])} for m in record["prompt"]
             ]
+            for chunk in record["chunks"]:
+                chunk["snippet"] = _redacted(chunk["snippet"])
+            for call in record["tool_calls"]:
+                call["arguments"] = {name: "[redacted]" for name in call.get("arguments", {})}
         log.info("rag record", extra={"rag": record})
 
 

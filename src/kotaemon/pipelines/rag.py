@@ -228,7 +228,9 @@ class RAGPipeline(BaseComponent):
         with stage("route", record.timings_ms, span="route intent"):
             intent = await planner.route(search_query)
         if collections is None and intent is not None and intent.collections:
-            collections = list(intent.collections)
+            # The intent's collections, among those the caller may read (else: all readable).
+            readable = await self.retriever.store.collections(caller, list(intent.collections))
+            collections = [c.name for c in readable] or None
         results: list[RetrievalResult] = []
 
         async def retrieve() -> None:

@@ -66,9 +66,15 @@ class MemoryRateLimiter:
         else:
             wait = (1 - tokens) / rate
         if len(self._buckets) >= self.MAX_BUCKETS:
-            self._buckets.clear()
+            self._evict(now)
         self._buckets[key] = (tokens, now)
         return wait
+
+    def _evict(self, now: float) -> None:
+        """Drop the buckets idle for longest (those that have refilled), never all of them."""
+        idle = sorted(self._buckets.items(), key=lambda item: item[1][1])
+        for key, _ in idle[: len(idle) // 2]:
+            del self._buckets[key]
 
     async def close(self) -> None:
         pass

@@ -255,12 +255,14 @@ class SecurityStore:
             await conn.execute(query("purge_old_audit_events"), {"days": audit_days})
 
     async def erase_user(self, user_id: str, *, include_audit: bool) -> None:
-        """Delete one user's conversations, answers, feedback and sessions (and audit rows)."""
+        """Delete one user's conversations, answers, feedback and sessions, revoke the API keys
+        that act as them (and delete their audit rows, if asked)."""
         params = {"user_id": user_id}
         async with self.store.transaction() as conn:
             await conn.execute(query("erase_user_feedback"), params)
             await conn.execute(query("erase_user_conversations"), params)
             await conn.execute(query("erase_user_sessions"), params)
+            await conn.execute(query("erase_user_api_keys"), params)
             if include_audit:
                 await conn.execute(query("allow_audit_purge"))
                 await conn.execute(query("erase_user_audit"), params)

@@ -112,3 +112,7 @@ DELETE FROM sessions WHERE user_id = %(user_id)s;
 -- name: erase_user_audit
 -- Deletes one user's audit rows (only when erasure asks for it).
 DELETE FROM audit_events WHERE user_id = %(user_id)s;
+
+-- name: erase_user_api_keys
+-- Revokes the API keys that act as one user.
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE user_id = %(user_id)s;

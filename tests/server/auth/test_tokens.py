@@ -61,7 +61,14 @@ def _tampered(idp: FakeOIDCProvider) -> str:
     return f"{header}.{payload}.{signature}"
 
 
+def _algorithm_swapped(idp: FakeOIDCProvider) -> str:
+    """ES256 in the header, naming the issuer's RSA key."""
+    return idp.token(algorithm="ES256", kid=idp.rsa_kid, scope=USER_SCOPES)
+
+
 ATTACKS: dict[str, Callable[[FakeOIDCProvider], str]] = {
+    "ES256 naming an RSA key": _algorithm_swapped,
+    "no subject": lambda idp: idp.token(scope=USER_SCOPES, sub=None),
     "expired": lambda idp: idp.token(scope=USER_SCOPES, exp=int(time.time()) - 3600),
     "not yet valid": lambda idp: idp.token(scope=USER_SCOPES, nbf=int(time.time()) + 3600),
     "wrong issuer": lambda idp: idp.token(scope=USER_SCOPES, iss="https://evil.example.com"),

@@ -103,11 +103,15 @@ class Authenticator:
         """:raises AuthenticationError: without valid credentials.
         :raises PermissionDeniedError: for a cookie request without its CSRF token.
         :raises RateLimitedError: past the limits."""
-        await self.limit(f"ip:{self.client_ip(request)}", self.settings.rate_limit_ip_per_minute)
+        await self.limit_address(request)
         with stage("auth", span="authenticate"):
             principal = await self._principal(request, security)
         await self.limit(f"user:{principal.user_id}", self.settings.rate_limit_per_minute)
         return principal
+
+    async def limit_address(self, request: Request) -> None:
+        """The per-address limit (checked before any credential is looked at)."""
+        await self.limit(f"ip:{self.client_ip(request)}", self.settings.rate_limit_ip_per_minute)
 
     async def limit(self, key: str, per_minute: int) -> None:
         if per_minute <= 0:

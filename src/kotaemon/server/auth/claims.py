@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kotaemon.core.errors import AuthenticationError
 from kotaemon.core.principal import ALL_SCOPES, Principal
 
 
@@ -37,9 +38,15 @@ class ClaimMapping:
             for name, path in self.attribute_claims.items()
             if (value := claim(claims, path)) is not None
         }
+        user_id = claim(claims, self.user_claim)
+        if not isinstance(user_id, str) or not user_id.strip():
+            raise AuthenticationError(
+                f"invalid bearer token: it has no {self.user_claim!r} claim to identify the user",
+                code="invalid_token",
+            )
         name = claims.get("name") or claims.get("preferred_username") or claims.get("email")
         return Principal(
-            user_id=str(claim(claims, self.user_claim)),
+            user_id=user_id,
             display_name=str(name or ""),
             groups=groups,
             scopes=scopes,

@@ -22,6 +22,7 @@ from kotaemon.core.errors import AuthenticationError, KotaemonError
 log = logging.getLogger(__name__)
 
 ALGORITHMS = ("RS256", "ES256")
+_KEY_TYPES = {"RS256": "RSA", "ES256": "EC"}
 
 
 class OIDCProvider:
@@ -69,6 +70,13 @@ class OIDCProvider:
             self._metadata = document
         return self._metadata
 
+    async def endpoint(self, name: str) -> str:
+        """One URL of the discovery document (``token_endpoint``, ``jwks_uri``…)."""
+        value = (await self.metadata()).get(name)
+        if not isinstance(value, str):
+            raise _unavailable(f"the identity provider's discovery document has no {name}")
+        return value
+
     async def verify(
         self, token: str, *, audience: str | None = None, nonce: str | None = None
     ) -> dict[str, Any]:
@@ -85,6 +93,8 @@ class OIDCProvider:
         if algorithm not in ALGORITHMS:
             raise _invalid(f"tokens signed with {algorithm!r} are not accepted; use RS256 or ES256")
         key = await self._key(header.get("kid"))
+        if _KEY_TYPES[algorithm] != key.key_type:
+            raise _invalid(f"the key named by the token does not sign {algorithm}")
         expected_audience = audience or self.audience
         try:
             claims = jwt.decode(
@@ -107,7 +117,7 @@ class OIDCProvider:
             raise _invalid("the token is from another issuer") from None
         except jwt.InvalidAudienceError:
             raise _invalid("the token is for another audience") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, TypeError, ValueError):
             raise _invalid("the token's signature or claims do not verify") from None
         if nonce is not None and claims.get("nonce") != nonce:
             raise _invalid("the ID token answers another sign-in (nonce)")
@@ -123,7 +133,7 @@ class OIDCProvider:
         client_secret: str | None,
     ) -> dict[str, Any]:
         """The token endpoint's answer to an authorization code (with its PKCE verifier)."""
-        endpoint = (await self.metadata())["token_endpoint"]
+        endpoint = await self.endpoint("token_endpoint")
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -144,7 +154,13 @@ class OIDCProvider:
                 "the identity provider refused the sign-in code; sign in again",
                 code="sign_in_failed",
             )
-        return response.json()
+        try:
+            tokens = response.json()
+        except ValueError:
+            tokens = None
+        if not isinstance(tokens, dict):
+            raise _unavailable("the identity provider's token endpoint answered no JSON object")
+        return tokens
 
     async def _key(self, kid: str | None) -> jwt.PyJWK:
         if kid in self._keys:
@@ -162,7 +178,7 @@ class OIDCProvider:
         return time.monotonic() - self._keys_read_at >= self.min_refresh_seconds
 
     async def _refresh_keys(self) -> None:
-        uri = (await self.metadata())["jwks_uri"]
+        uri = await self.endpoint("jwks_uri")
         self._keys_read_at = time.monotonic()
         document = await self._get_json(uri)
         keys = {}
@@ -184,13 +200,20 @@ class OIDCProvider:
         try:
             response = await self._http.get(url)
             response.raise_for_status()
-            return response.json()
+            document = response.json()
+            if not isinstance(document, dict):
+                raise ValueError("not a JSON object")
+            return document
         except (httpx.HTTPError, ValueError) as exc:
             raise KotaemonError(
                 f"cannot read {url} from the identity provider ({type(exc).__name__}); "
                 "check KOTAEMON_OIDC_ISSUER and that the provider is up",
                 code="auth_unavailable",
             ) from exc
+
+
+def _unavailable(reason: str) -> KotaemonError:
+    return KotaemonError(f"{reason}; check the provider", code="auth_unavailable")
 
 
 def _invalid(reason: str) -> AuthenticationError:

@@ -49,12 +49,14 @@ class SessionInfo(BaseModel):
     },
 )
 async def login(
+    request: Request,
     authenticator: AuthenticatorDep,
     security: SecurityDep,
     settings: SettingsDep,
     next: Annotated[str, Query(max_length=2000)] = "/",
 ) -> RedirectResponse:
     provider, client_id = _browser_flow(authenticator, settings)
+    await authenticator.limit_address(request)  # each sign-in start writes a row
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(16)
     state = await security.start_login(
@@ -71,7 +73,7 @@ async def login(
         "code_challenge": challenge.decode(),
         "code_challenge_method": "S256",
     }
-    endpoint = (await provider.metadata())["authorization_endpoint"]
+    endpoint = await provider.endpoint("authorization_endpoint")
     response = RedirectResponse(f"{endpoint}?{urlencode(query)}", status_code=302)
     _set_cookie(response, settings, LOGIN_COOKIE, state, max_age=600)
     return response
@@ -97,6 +99,7 @@ async def callback(
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RedirectResponse:
     provider, client_id = _browser_flow(authenticator, settings)
+    await authenticator.limit_address(request)
     if error or not code or not state:
         raise AuthenticationError(
             f"the sign-in did not complete ({error or 'no code'}); sign in again at /auth/login",
