@@ -58,6 +58,8 @@ schema.config.generation.update(modes=list(GenerationMode))
 @settings(
     max_examples=30,
     deadline=None,
+    derandomize=True,  # the same requests on every run: CI fails only on a real regression
+    database=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
