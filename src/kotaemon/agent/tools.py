@@ -229,9 +229,6 @@ class ToolRegistry:
         """The tools ``principal`` may call."""
         return [t for t in self._tools.values() if all(principal.has_scope(s) for s in t.scopes)]
 
-    def __len__(self) -> int:
-        return len(self._tools)
-
     async def close(self) -> None:
         for tool in self._tools.values():
             await tool.close()

@@ -147,11 +147,6 @@ class AnswerStore:
         assert row is not None
         return Feedback(**{**row, "answer_id": str(row["answer_id"])})
 
-    async def feedback_counts(self) -> dict[str, int]:
-        async with self.store.connection() as conn:
-            rows = await (await conn.execute(query("count_feedback"))).fetchall()
-        return {r["rating"]: int(r["n"]) for r in rows}
-
 
 def _conversation(row: dict[str, Any]) -> Conversation:
     return Conversation(**{**row, "id": str(row["id"])})

@@ -54,7 +54,3 @@ VALUES (%(answer_id)s, %(user_id)s, %(rating)s, %(comment)s)
 ON CONFLICT (answer_id, user_id) DO UPDATE
 SET rating = EXCLUDED.rating, comment = EXCLUDED.comment, updated_at = now()
 RETURNING answer_id, user_id, rating, comment, created_at, updated_at;
-
--- name: count_feedback
--- Ratings given, by rating.
-SELECT rating, count(*) AS n FROM feedback GROUP BY rating;

@@ -180,10 +180,6 @@ class JobStore:
             raise NotFoundError("the file is no longer stored", code="file_missing")
         return bytes(row["data"])
 
-    async def delete_unused_file(self, content_hash: str) -> None:
-        async with self.store.connection() as conn:
-            await conn.execute(query("delete_unused_file"), {"content_hash": content_hash})
-
     # --- a worker's side ---------------------------------------------------------------------
 
     async def start(self, job_id: str) -> JobRecord | None:
