@@ -4,17 +4,20 @@ cloned from a migrated template, the bundled embedding model and a fake OpenAI-c
 
 from __future__ import annotations
 
-import io
+import json
 import logging
 import tempfile
+import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from psycopg import sql
 
@@ -107,32 +110,97 @@ async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[Engine]:
         yield opened
 
 
+#: How long a test waits for an event it knows will come (a safety net, never a pace).
+EVENT_TIMEOUT_SECONDS = 60.0
+
+
+class SpanCapture(InMemorySpanExporter):
+    """Every finished span; :meth:`wait_for` blocks until a span arrives (a server ends its
+    request span after the response has reached the client)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._arrived = threading.Condition()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        result = super().export(spans)
+        with self._arrived:
+            self._arrived.notify_all()
+        return result
+
+    def wait_for(self, name: str, count: int = 1) -> list[ReadableSpan]:
+        """The finished spans named ``name``, once ``count`` of them have ended."""
+
+        def ended() -> list[ReadableSpan]:
+            found = [s for s in self.get_finished_spans() if s.name == name]
+            return found if len(found) >= count else []
+
+        with self._arrived:
+            found = self._arrived.wait_for(ended, timeout=EVENT_TIMEOUT_SECONDS)
+        assert found, f"fewer than {count} spans {name!r} ended"
+        return found
+
+
 @pytest.fixture(scope="session")
-def span_exporter() -> InMemorySpanExporter:
+def span_exporter() -> SpanCapture:
     """Every span of the test process lands here (the provider is the process's own)."""
-    exporter = InMemorySpanExporter()
+    exporter = SpanCapture()
     setup_tracing().add_span_processor(SimpleSpanProcessor(exporter))
     return exporter
 
 
 @pytest.fixture
-def spans(span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
+def spans(span_exporter: SpanCapture) -> SpanCapture:
     span_exporter.clear()
     return span_exporter
 
 
+class LogCapture(logging.Handler):
+    """The service's log lines, formatted as in production (one JSON object per line);
+    :meth:`wait_for` blocks until a matching line is written (the access line is written after
+    the response has reached the client)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self._lines: list[str] = []
+        self._written = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        with self._written:
+            self._lines.append(line)
+            self._written.notify_all()
+
+    def getvalue(self) -> str:
+        with self._written:
+            return "\n".join(self._lines) + "\n" if self._lines else ""
+
+    def lines(self) -> list[dict[str, Any]]:
+        with self._written:
+            return [json.loads(line) for line in self._lines]
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The first line (parsed) for which ``predicate`` holds, once it is written."""
+        with self._written:
+            found = self._written.wait_for(
+                lambda: [x for x in map(json.loads, self._lines) if predicate(x)],
+                timeout=EVENT_TIMEOUT_SECONDS,
+            )
+        assert found, "the log line never came"
+        return found[0]
+
+
 @pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
+def json_log() -> Iterator[LogCapture]:
     """What the service logs while the test runs, formatted as in production."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
+    handler = LogCapture()
     root = logging.getLogger()
     previous = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
-        yield stream
+        yield handler
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)

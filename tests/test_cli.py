@@ -9,7 +9,7 @@ import pytest
 
 from kotaemon.store import migrate
 
-from .conftest import KNOWLEDGE_BASE, fresh_database
+from .conftest import KNOWLEDGE_BASE, ROOT, fresh_database
 
 KOTAEMON = [sys.executable, "-m", "kotaemon"]
 
@@ -23,7 +23,13 @@ def run(
         **env,
     }
     return subprocess.run(
-        KOTAEMON + args, capture_output=True, text=True, env=environment, timeout=300, check=False
+        KOTAEMON + args,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,  # the README's commands name paths from the repository's root
+        timeout=300,
+        check=False,
     )
 
 
@@ -57,7 +63,8 @@ def test_ingest_ask_search(database_url: str, tmp_path: Path) -> None:
         (["ingest", "/no/such/folder"], "no such file or folder"),
         (["ask", "  "], "question is empty"),
         (["ask", "fees?", "-c", "missing"], "collection 'missing' not found"),
-        (["search", "fees", "--mode", "fuzzy"], "--mode must be"),
+        (["search", "fees", "--mode", "fuzzy"], "Invalid value for '--mode'"),
+        (["search", "fees", "--top-k", "500"], "top_k: Input should be less than or equal to 100"),
     ],
 )
 def test_mistakes_get_clear_messages(
@@ -83,3 +90,19 @@ def test_migrate_brings_an_empty_database_to_head(postgres_admin_url: str, tmp_p
         assert f"revision {migrate.head_revision()}" in migrated.stderr
         listed = run(["collections"], url, tmp_path, KOTAEMON_AUTO_MIGRATE="false")
         assert listed.returncode == 0, listed.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["serve", "--host", "0.0.0.0"], {}),  # the flag
+        (["serve"], {"KOTAEMON_HOST": "0.0.0.0"}),  # the environment
+    ],
+)
+def test_a_public_address_without_auth_is_refused_by_flag_as_by_environment(
+    tmp_path: Path, args: list[str], env: dict[str, str]
+) -> None:
+    """Flags are validated with the environment, never patched onto built settings."""
+    result = run(args, "postgresql://unused@/nodb", tmp_path, **env)
+    assert result.returncode == 2
+    assert "refusing to serve on 0.0.0.0 without authentication" in result.stderr

@@ -3,7 +3,7 @@
 The public API (pinned by tests/test_public_api.py)::
 
     from kotaemon import (BaseComponent, LLMInterface, VectorDBRetriever, PromptTemplate,
-                          RAGPipeline, Document)
+                          RAGPipeline, Engine, Settings)
 """
 
 from kotaemon.core.component import BaseComponent
@@ -15,12 +15,12 @@ from kotaemon.core.schema import (
     Citation,
     Collection,
     DeltaEvent,
-    Document,
     DoneEvent,
     ErrorEvent,
     RetrievedChunk,
     SourcesEvent,
     ToolEndEvent,
+    ToolResult,
     ToolStartEvent,
 )
 from kotaemon.core.secrets import Secret
@@ -33,7 +33,8 @@ from kotaemon.llms.base import ChatMessage, LLMInterface, LLMResponse, ToolSpec
 from kotaemon.llms.extractive import ExtractiveAnswerer
 from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
 from kotaemon.pipelines.rag import RAGPipeline
-from kotaemon.retrieval.retriever import RetrievalConfig, VectorDBRetriever
+from kotaemon.retrieval.config import RetrievalConfig
+from kotaemon.retrieval.retriever import VectorDBRetriever
 from kotaemon.settings import Settings
 from kotaemon.store.postgres import PostgresStore
 
@@ -47,7 +48,6 @@ __all__ = [
     "Citation",
     "Collection",
     "DeltaEvent",
-    "Document",
     "DoneEvent",
     "Embedder",
     "Engine",
@@ -69,6 +69,7 @@ __all__ = [
     "Settings",
     "SourcesEvent",
     "ToolEndEvent",
+    "ToolResult",
     "ToolSpec",
     "ToolStartEvent",
     "VectorDBRetriever",

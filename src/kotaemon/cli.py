@@ -1,7 +1,8 @@
 """The ``kotaemon`` command: ingest documents, ask questions, search, list collections.
 
 The answer goes to stdout; logs and progress go to stderr, so ``kotaemon ask … > answer.txt``
-captures only the answer.
+captures only the answer. The command acts as the local user (a one-machine install): its
+engine is built with ``local_user=True``, the only place besides scripts where that holds.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from rich.table import Table
 from rich.text import Text
 
 from kotaemon.core.errors import KotaemonError
-from kotaemon.core.principal import Principal
 from kotaemon.core.schema import DeltaEvent, DoneEvent, ErrorEvent, SourcesEvent, ToolEndEvent
 from kotaemon.engine import DEFAULT_COLLECTION, Engine
 from kotaemon.ingest.pipeline import FileResult, discover
 from kotaemon.observability.logging import setup_logging
+from kotaemon.retrieval.config import Mode
 from kotaemon.settings import Settings
 
 app = typer.Typer(
@@ -46,10 +47,12 @@ CollectionOption = Annotated[
 
 
 def _settings(*, service: bool = False, **overrides: object) -> Settings:
-    """The settings, with logging set up: JSON to stdout for the service, text to stderr
-    otherwise (stdout carries the answer)."""
+    """The settings from the environment and the command's flags (``overrides``; None: not
+    given), validated together, with logging set up: JSON to stdout for the service, text to
+    stderr otherwise (stdout carries the answer)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        settings = Settings()
+        settings = Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             (f"KOTAEMON_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
@@ -58,7 +61,6 @@ def _settings(*, service: bool = False, **overrides: object) -> Settings:
         )
         err.print(f"[red]error:[/] invalid configuration: {escape(problems)}")
         raise typer.Exit(2) from None
-    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     log_format = settings.log_format or ("json" if service else "text")
     setup_logging(settings.log_level, log_format, sys.stdout if service else sys.stderr)
     return settings
@@ -153,14 +155,14 @@ def ask(
                 out.out("")
                 if event.answer.citations:
                     out.print("\nSources:")
-                for c in event.answer.citations:
+                for c in sorted(event.answer.citations, key=lambda c: c.marker):
                     if c.kind == "tool":
                         out.print(f"  [{c.marker}] {c.tool} (tool)", markup=False)
                         continue
                     page = f", page {c.page}" if c.page else ""
                     out.print(f"  [{c.marker}] {c.document}{page} — {c.source}", markup=False)
             elif isinstance(event, ErrorEvent):
-                raise KotaemonError(event.message, code=event.code)
+                raise event.error()
             elif isinstance(event, ToolEndEvent):
                 r = event.record
                 err.print(f"tool {escape(r.tool)}: {r.status} ({r.duration_ms:.0f} ms)")
@@ -180,21 +182,16 @@ def search(
         ),
     ] = None,
     top_k: Annotated[
-        int | None, typer.Option("--top-k", "-k", min=1, max=100, help="Default: KOTAEMON_TOP_K.")
+        int | None, typer.Option("--top-k", "-k", help="1 to 100. Default: KOTAEMON_TOP_K (6).")
     ] = None,
     mode: Annotated[
-        str | None, typer.Option(help="hybrid, dense or keyword. Default: KOTAEMON_RETRIEVAL_MODE.")
+        Mode | None, typer.Option(help="Default: KOTAEMON_RETRIEVAL_MODE (hybrid).")
     ] = None,
 ) -> None:
     """Show the chunks retrieval finds for a query, with their scores."""
-    if mode not in (None, "hybrid", "dense", "keyword"):
-        err.print(
-            f"[red]error:[/] --mode must be hybrid, dense or keyword, not {escape(repr(mode))}"
-        )
-        raise typer.Exit(2)
 
     async def job(engine: Engine) -> None:
-        result = await engine.retriever.arun(query, collections=collection, top_k=top_k, mode=mode)  # type: ignore[arg-type]
+        result = await engine.retriever.arun(query, collections=collection, top_k=top_k, mode=mode)
         if not result.chunks:
             err.print("nothing found")
         table = Table("#", "score", "document", "page", "text", show_lines=True)
@@ -217,9 +214,8 @@ def collections() -> None:
     """List the collections you can read."""
 
     async def job(engine: Engine) -> None:
-        assert engine.store is not None
         table = Table("name", "documents", "chunks", "embedding model", "owner")
-        for c in await engine.store.collections(Principal.local()):
+        for c in await engine.store.collections.visible(engine.local_principal):
             table.add_row(
                 c.name,
                 str(c.document_count),
@@ -242,10 +238,9 @@ def documents(
     """List the documents of the collections you can read."""
 
     async def job(engine: Engine) -> None:
-        assert engine.store is not None
-        targets = await engine.store.collections(Principal.local(), collection)
+        targets = await engine.store.collections.visible(engine.local_principal, collection)
         table = Table("collection", "title", "type", "chunks", "source")
-        for d in await engine.store.documents(targets):
+        for d in await engine.store.documents.in_collections(targets):
             table.add_row(
                 d.collection, Text(d.title), d.media_type, str(d.chunk_count), Text(d.source)
             )

@@ -1,5 +1,6 @@
 """Wires the parts together from :class:`~kotaemon.settings.Settings`: store, embedder, LLM,
-retriever, RAG and ingest pipelines. The CLI and the service both start here.
+retriever, RAG and ingest pipelines, built once when the engine opens. The CLI and the service
+both start here.
 """
 
 from __future__ import annotations
@@ -7,16 +8,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import anyio.to_thread
 
-from kotaemon.agent.config import load_agent_config
+from kotaemon.agent.config import AgentConfig, load_agent_config
 from kotaemon.agent.intents import IntentRouter
 from kotaemon.agent.mcp import McpSource
 from kotaemon.agent.orchestrator import ToolPlanner
 from kotaemon.agent.tools import ToolRegistry
 from kotaemon.core.errors import ConflictError, NotFoundError
-from kotaemon.core.principal import Principal
+from kotaemon.core.principal import Principal, require_principal
 from kotaemon.core.schema import Collection
 from kotaemon.core.sync import run_sync
 from kotaemon.embeddings.base import Embedder
@@ -28,17 +30,16 @@ from kotaemon.ingest.worker import IngestJobRunner, run_worker
 from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
 from kotaemon.observability.metrics import declare_llm
 from kotaemon.pipelines.rag import RAGPipeline
-from kotaemon.retrieval.retriever import RetrievalConfig, VectorDBRetriever
+from kotaemon.retrieval.config import RetrievalConfig
+from kotaemon.retrieval.retriever import VectorDBRetriever
 from kotaemon.settings import Settings
-from kotaemon.store.answers import AnswerStore
 from kotaemon.store.embedded import start_embedded_postgres
-from kotaemon.store.jobs import JobStore
 from kotaemon.store.postgres import PostgresStore
-from kotaemon.store.security import SecurityStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "default"
+T = TypeVar("T")
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -89,36 +90,61 @@ class Engine:
             collection = await engine.ensure_collection("default")
             await engine.ingest.arun(Path("docs"), collection)
             answer = await engine.rag.arun("宽限期是几天？")
+
+    :param settings: the configuration (default: ``Settings()``, from the environment);
+        ``overrides`` change single settings and are validated like the environment.
+    :param local_user: calls that pass no principal run as the local user (one-machine use:
+        the CLI and scripts). The service passes False, so that such a call fails instead.
     """
 
-    def __init__(self, settings: Settings, *, with_agent: bool = True) -> None:
-        self.settings = settings
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        with_agent: bool = True,
+        local_user: bool = True,
+        **overrides: object,
+    ) -> None:
+        settings = settings if settings is not None else Settings()
+        self.settings = settings.replace(**overrides) if overrides else settings
         self.with_agent = with_agent
-        self.embedder = build_embedder(settings)
-        self.llm = build_llm(settings)
-        self.store: PostgresStore | None = None
+        self.default_principal = (
+            Principal.local(self.settings.local_attributes) if local_user else None
+        )
+        self.embedder = build_embedder(self.settings)
+        self.llm = build_llm(self.settings)
+        self._store: PostgresStore | None = None
         self._queue: IngestQueue | None = None
+        self._retriever: VectorDBRetriever | None = None
+        self._rag: RAGPipeline | None = None
+        self._ingest: IngestPipeline | None = None
         self.planner: ToolPlanner | None = None
         self._mcp_sources: list[McpSource] = []
 
     async def open(self) -> Engine:
-        """Start or reach the database, migrate it, open the job queue, load the embedding model.
+        """Start or reach the database, migrate it, open the job queue, load the embedding model
+        and build the pipelines.
 
         :raises KotaemonError: if any part fails; what was opened is closed again.
         """
-        url = await database_url(self.settings)
-        self.store = PostgresStore(
-            url,
-            pool_size=self.settings.db_pool_size,
-            timeout=self.settings.db_timeout,
-            auto_migrate=self.settings.auto_migrate,
+        s = self.settings
+        url = await database_url(s)
+        store = PostgresStore(
+            url, pool_size=s.db_pool_size, timeout=s.db_timeout, auto_migrate=s.auto_migrate
         )
-        await self.store.open()
+        await store.open()
+        self._store = store
         try:
-            self._queue = IngestQueue(url, max_attempts=self.settings.ingest_max_attempts)
+            self._queue = IngestQueue(url, max_attempts=s.ingest_max_attempts)
             await self._queue.open()
             await self.embedder.open()
-            self.planner = await self._open_planner()
+            config = (
+                load_agent_config(s.agent_config, default_timeout=s.tool_timeout_seconds)
+                if s.agent_config is not None
+                else None
+            )
+            self.planner = await self._open_planner(config)
+            self._build(store, config)
         except BaseException:
             await self.close()
             raise
@@ -128,13 +154,46 @@ class Engine:
             declare_llm(self.llm.model)
         return self
 
-    async def _open_planner(self) -> ToolPlanner | None:
-        """The tools and intents of ``KOTAEMON_AGENT_CONFIG`` (None without one)."""
-        if self.settings.agent_config is None or not self.with_agent:
-            return None
-        config = load_agent_config(
-            self.settings.agent_config, default_timeout=self.settings.tool_timeout_seconds
+    def _build(self, store: PostgresStore, config: AgentConfig | None) -> None:
+        """The retriever and the pipelines, once: every request shares them."""
+        s = self.settings
+        self._retriever = VectorDBRetriever(
+            store.collections,
+            store.search,
+            self.embedder,
+            principal=self.default_principal,
+            config=RetrievalConfig(
+                top_k=s.top_k,
+                mode=s.retrieval_mode,
+                rrf_k=s.rrf_k,
+                dense_weight=s.dense_weight,
+                keyword_weight=s.keyword_weight,
+                overfetch=s.overfetch,
+            ),
         )
+        self._rag = RAGPipeline(
+            self._retriever,
+            self.llm,
+            min_relevance=s.min_relevance,
+            max_output_tokens=s.llm_max_output_tokens,
+            redact_records=s.redacts_rag_records,
+            planner=self.planner,
+            system_prompts=config.system_prompts if config else None,
+        )
+        self._ingest = IngestPipeline(
+            store.documents,
+            store.embedding_cache,
+            self.embedder,
+            chunk_size=s.chunk_size,
+            chunk_overlap=s.chunk_overlap,
+            max_file_bytes=s.max_file_bytes,
+            parse_timeout=s.ingest_parse_timeout_seconds,
+        )
+
+    async def _open_planner(self, config: AgentConfig | None) -> ToolPlanner | None:
+        """The tools and intents of ``KOTAEMON_AGENT_CONFIG`` (None without one)."""
+        if config is None or not self.with_agent:
+            return None
         tools = list(config.tools)
         try:
             for source in config.mcp_sources:
@@ -154,6 +213,7 @@ class Engine:
             llm=self.llm,
             templates=config.templates,
             max_rounds=self.settings.agent_max_tool_rounds,
+            prompts=config.planner_prompts,
         )
 
     @property
@@ -171,8 +231,8 @@ class Engine:
         await self.embedder.close()
         if self._queue is not None:
             await self._queue.close()
-        if self.store is not None:
-            await self.store.close()
+        if self._store is not None:
+            await self._store.close()
 
     def start(self) -> Engine:
         """Synchronous :meth:`open`, for scripts and notebooks (pair it with :meth:`stop`)."""
@@ -192,31 +252,37 @@ class Engine:
     ) -> None:
         await self.close()
 
-    def _store(self) -> PostgresStore:
-        if self.store is None:
+    def _opened(self, part: T | None) -> T:
+        if part is None:
             raise RuntimeError("Engine is not open: use `async with Engine(settings) as engine`")
-        return self.store
+        return part
 
     @property
-    def answers(self) -> AnswerStore:
-        return AnswerStore(self._store())
+    def store(self) -> PostgresStore:
+        return self._opened(self._store)
 
     @property
-    def jobs(self) -> JobStore:
-        return JobStore(self._store())
+    def retriever(self) -> VectorDBRetriever:
+        return self._opened(self._retriever)
+
+    @property
+    def rag(self) -> RAGPipeline:
+        return self._opened(self._rag)
+
+    @property
+    def ingest(self) -> IngestPipeline:
+        return self._opened(self._ingest)
 
     @property
     def queue(self) -> IngestQueue:
-        if self._queue is None:
-            raise RuntimeError("Engine is not open: use `async with Engine(settings) as engine`")
-        return self._queue
+        return self._opened(self._queue)
 
     async def work(self, *, install_signal_handlers: bool = True) -> None:
         """Run queued ingestion jobs until stopped (``kotaemon worker``)."""
         s = self.settings
         await run_worker(
             self.queue,
-            IngestJobRunner(self.jobs, self._store(), self.ingest),
+            IngestJobRunner(self.store.jobs, self.store.collections, self.ingest),
             concurrency=s.worker_concurrency,
             heartbeat_seconds=s.worker_heartbeat_seconds,
             stalled_after_seconds=s.worker_stalled_after_seconds,
@@ -226,59 +292,25 @@ class Engine:
 
     async def purge(self) -> None:
         """Delete conversations, answers, sessions and audit rows past their retention."""
-        await SecurityStore(self._store()).purge(
+        await self.store.security.purge(
             conversation_days=self.settings.retention_conversation_days,
             audit_days=self.settings.retention_audit_days,
         )
 
-    @property
-    def retriever(self) -> VectorDBRetriever:
-        s = self.settings
-        config = RetrievalConfig(
-            top_k=s.top_k,
-            mode=s.retrieval_mode,
-            rrf_k=s.rrf_k,
-            dense_weight=s.dense_weight,
-            keyword_weight=s.keyword_weight,
-            overfetch=s.overfetch,
-        )
-        return VectorDBRetriever(
-            self._store(), self.embedder, principal=self.local_principal, config=config
-        )
-
-    @property
-    def rag(self) -> RAGPipeline:
-        return RAGPipeline(
-            self.retriever,
-            self.llm,
-            min_relevance=self.settings.min_relevance,
-            max_output_tokens=self.settings.llm_max_output_tokens,
-            redact_records=self.settings.redacts_rag_records,
-            planner=self.planner,
-        )
-
-    @property
-    def ingest(self) -> IngestPipeline:
-        return IngestPipeline(
-            self._store(),
-            self.embedder,
-            chunk_size=self.settings.chunk_size,
-            chunk_overlap=self.settings.chunk_overlap,
-            max_file_bytes=self.settings.max_file_bytes,
-            parse_timeout=self.settings.ingest_parse_timeout_seconds,
-        )
-
     async def ensure_collection(self, name: str, principal: Principal | None = None) -> Collection:
-        """The collection ``name``, created with this engine's embedding model if missing."""
-        principal = principal or Principal.local()
-        store = self._store()
+        """The collection ``name``, created with this engine's embedding model if missing.
+
+        :param principal: who creates or writes it (default: the engine's default principal).
+        """
+        owner = require_principal(principal if principal is not None else self.default_principal)
+        collections = self.store.collections
         try:
-            return await store.writable_collection(principal, name)
+            return await collections.writable(owner, name)
         except NotFoundError:
             pass
         try:
-            return await store.create_collection(
-                principal, name, model=self.embedder.model, dim=self.embedder.dim
+            return await collections.create(
+                owner, name, model=self.embedder.model, dim=self.embedder.dim
             )
         except ConflictError:  # created by a concurrent process meanwhile
-            return await store.collection(principal, name, write=True)
+            return await collections.get(owner, name, write=True)

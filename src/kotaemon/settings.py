@@ -3,20 +3,25 @@
 Build one :class:`Settings` at start-up (``Settings()``), never at import time, and pass it down.
 Secrets are :class:`~kotaemon.core.secrets.Secret`: they print redacted and refuse to serialise.
 Every setting can also come from a mounted file: ``KOTAEMON_LLM_API_KEY_FILE=/run/secrets/key``.
+A changed copy (a CLI flag, a test) comes from :meth:`Settings.replace`, which validates it like
+the environment: no path skips the checks.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 import platformdirs
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kotaemon.core.secrets import Secret
+from kotaemon.retrieval.config import DEFAULTS as RETRIEVAL
+from kotaemon.retrieval.config import Mode, Overfetch, RrfK, TopK, Weight
 
 EmbeddingBackend = Literal["bundled", "openai"]
 
@@ -93,12 +98,12 @@ class Settings(BaseSettings):
     )
 
     # --- retrieval -----------------------------------------------------------------------------
-    top_k: Annotated[int, Field(ge=1, le=100)] = 6
-    retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    rrf_k: Annotated[int, Field(ge=1, le=1000)] = 10
-    dense_weight: Annotated[float, Field(ge=0)] = 1.0
-    keyword_weight: Annotated[float, Field(ge=0)] = 1.0
-    overfetch: Annotated[int, Field(ge=1, le=20)] = 4
+    top_k: TopK = RETRIEVAL.top_k
+    retrieval_mode: Mode = RETRIEVAL.mode
+    rrf_k: RrfK = RETRIEVAL.rrf_k
+    dense_weight: Weight = RETRIEVAL.dense_weight
+    keyword_weight: Weight = RETRIEVAL.keyword_weight
+    overfetch: Overfetch = RETRIEVAL.overfetch
     min_relevance: Annotated[float, Field(ge=-1, le=1)] | None = Field(
         default=None,
         description="Top dense similarity below which an answer says nothing relevant was found "
@@ -239,6 +244,18 @@ class Settings(BaseSettings):
     retention_conversation_days: Annotated[int, Field(ge=1)] = 90
     retention_audit_days: Annotated[int, Field(ge=1)] = 365
 
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes``, validated like the environment (``model_copy`` is not).
+
+        :raises pydantic.ValidationError: as ``Settings()`` would for the same values.
+        """
+        current = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self)(_env_file=None, **{**current, **changes})
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Copies are validated too (see :meth:`replace`)."""
+        return self.replace(**(update or {}))
+
     @property
     def local_mode(self) -> bool:
         """A one-machine install: no authentication, and the service listens on loopback."""
@@ -252,7 +269,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _read_secret_files(cls, values: dict) -> dict:
+    def _read_secret_files(cls, values: dict[str, Any]) -> dict[str, Any]:
         """``KOTAEMON_X_FILE=/path`` sets ``x`` from the file (a mounted Kubernetes Secret)."""
         for key, path in os.environ.items():
             if key.startswith("KOTAEMON_") and key.endswith("_FILE"):

@@ -98,7 +98,7 @@ def test_a_slow_tool_degrades_the_answer_and_says_so(
     with live_server(_settings(kb_database_url, tmp_path, fake_llm, agent_config)) as live:
         _, answer = _ask(live, QUESTION)
     [call] = answer["call_log"]
-    assert call["status"] == "timeout" and call["duration_ms"] < 4000
+    assert call["status"] == "timeout" and call["error"] == "no answer within 1 s"
     assert "未能查询 repayment_records" in answer["text"]
     assert all(c["kind"] == "chunk" for c in answer["citations"])  # the rules still answer
 

@@ -115,12 +115,11 @@ async def test_concurrent_ingest_of_one_document_stores_one_copy(
 async def test_delete_document_removes_chunks_and_stats(
     engine: Engine, database_url: str, tmp_path
 ) -> None:
-    assert engine.store is not None
     collection = await engine.ensure_collection("del")
     doc = tmp_path / "a.txt"
     doc.write_text("Lost cards are replaced for a fee.")
     await engine.ingest.ingest_file(doc, collection)
-    await engine.store.delete_document(collection, source=str(doc.resolve()))
+    await engine.store.documents.delete(collection, source=str(doc.resolve()))
     assert await chunk_rows(database_url) == []
     await stats_are_consistent(database_url)
 

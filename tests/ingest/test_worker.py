@@ -65,7 +65,7 @@ def _submit(settings: Settings, source: str, data: bytes, *, enqueue: bool = Tru
     async def main() -> str:
         async with Engine(settings) as engine:
             collection = await engine.ensure_collection("kb")
-            [job] = await engine.jobs.submit(
+            [job] = await engine.store.jobs.submit(
                 collection,
                 [_new_file(source, data, "text/markdown")],
                 submitted_by="test",
@@ -166,9 +166,9 @@ def test_a_job_the_queue_lost_is_delivered_again(
 
 
 async def _runner(engine: Engine) -> tuple[IngestJobRunner, JobStore, Collection]:
-    assert engine.store is not None
     collection = await engine.ensure_collection("kb")
-    return IngestJobRunner(engine.jobs, engine.store, engine.ingest), engine.jobs, collection
+    runner = IngestJobRunner(engine.store.jobs, engine.store.collections, engine.ingest)
+    return runner, engine.store.jobs, collection
 
 
 def _new_file(source: str, data: bytes, media_type: str = "text/plain") -> NewFile:
@@ -199,7 +199,7 @@ async def test_a_finished_job_delivered_again_does_nothing(engine: Engine) -> No
     await runner.run(job.id)  # at-least-once: a second delivery
     ended = (await jobs.record(job.id)).job
     assert (ended.state, ended.attempts, ended.result) == ("succeeded", 1, "added")
-    [stored] = await engine.store.documents([collection])  # type: ignore[union-attr]
+    [stored] = await engine.store.documents.in_collections([collection])
     assert stored.chunk_count == ended.chunk_count == 1
 
 
@@ -222,7 +222,7 @@ def test_a_passing_failure_is_retried_then_fails_with_the_reason(
     database_url: str, tmp_path: Path, embeddings: FakeOpenAIServer
 ) -> None:
     settings = _engine_settings(_settings_env(database_url, tmp_path, embeddings))
-    settings = settings.model_copy(update={"embedding_timeout": 5.0})
+    settings = settings.replace(embedding_timeout=5.0)
 
     async def main() -> None:
         async with Engine(settings) as engine:

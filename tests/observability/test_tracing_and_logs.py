@@ -3,12 +3,9 @@ every log line; the caller's ``traceparent`` continues into the LLM call; RAG re
 
 from __future__ import annotations
 
-import io
-import json
-
 import pytest
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from ..conftest import LogCapture, SpanCapture
 from ..fakes.openai_server import FakeOpenAIServer
 from ..server.conftest import LiveServer, live_server, parse_sse, server_settings
 
@@ -18,14 +15,8 @@ CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
 
 
-def log_lines(stream: io.StringIO) -> list[dict]:
-    lines = [line for line in stream.getvalue().splitlines() if line.strip()]
-    assert lines
-    return [json.loads(line) for line in lines]  # every line is one JSON object
-
-
 def test_a_request_is_one_trace_from_caller_to_llm(
-    kb_server: LiveServer, fake_llm: FakeOpenAIServer, spans: InMemorySpanExporter, json_log
+    kb_server: LiveServer, fake_llm: FakeOpenAIServer, spans: SpanCapture, json_log: LogCapture
 ) -> None:
     fake_llm.reply("The late fee is 5% [1].")
     with kb_server.client() as client:
@@ -42,6 +33,9 @@ def test_a_request_is_one_trace_from_caller_to_llm(
     sent = fake_llm.chat_requests[-1]["headers"]["traceparent"]
     assert sent.split("-")[1] == CALLER_TRACE  # passed on to the LLM
 
+    # The request's span and its access line end after the response has reached us: wait.
+    spans.wait_for("POST /v1/chat")
+    json_log.wait_for(lambda line: line["logger"] == "kotaemon.access")
     finished = {s.name: s for s in spans.get_finished_spans()}
     for name in (
         "POST /v1/chat",
@@ -65,7 +59,7 @@ def test_a_request_is_one_trace_from_caller_to_llm(
     assert sent.split("-")[2] == format(llm.context.span_id, "016x")  # the LLM span is the parent
     assert finished["dense search"].attributes["db.system.name"] == "postgresql"
 
-    lines = log_lines(json_log)
+    lines = json_log.lines()
     assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")], lines
     ours = [line for line in lines if line.get("request_id") == "req-42"]
     assert {line["trace_id"] for line in ours} == {CALLER_TRACE}
@@ -82,25 +76,25 @@ def test_a_request_is_one_trace_from_caller_to_llm(
 
 
 def test_without_a_caller_trace_each_request_gets_its_own(
-    kb_server: LiveServer, spans: InMemorySpanExporter
+    kb_server: LiveServer, spans: SpanCapture
 ) -> None:
     with kb_server.client() as client:
         first = client.get("/v1/collections").headers["x-trace-id"]
         second = client.get("/v1/collections").headers["x-trace-id"]
     assert first != second and len(first) == 32
-    roots = [s for s in spans.get_finished_spans() if s.name == "GET /v1/collections"]
+    roots = spans.wait_for("GET /v1/collections", count=2)
     assert {first, second} <= {format(s.context.trace_id, "032x") for s in roots}
 
 
 def test_rag_records_are_redacted_when_asked(
-    kb_database_url: str, fake_llm: FakeOpenAIServer, tmp_path, json_log
+    kb_database_url: str, fake_llm: FakeOpenAIServer, tmp_path, json_log: LogCapture
 ) -> None:
     settings = server_settings(kb_database_url, tmp_path, fake_llm, redact_rag_records=True)
     fake_llm.reply("The late fee is 5% [1].")
     with live_server(settings) as live, live.client() as client:
         question = "What is the late payment fee for card 4111-1111?"
         answer = client.post("/v1/chat", json={"question": question}).json()
-    [record] = [line["rag"] for line in log_lines(json_log) if line["logger"] == "kotaemon.rag"]
+    [record] = [line["rag"] for line in json_log.lines() if line["logger"] == "kotaemon.rag"]
     assert record["answer_id"] == answer["answer_id"]
     assert record["question"] == f"[redacted: {len(question)} characters]"
     assert record["answer"].startswith("[redacted")

@@ -94,8 +94,7 @@ async def test_unknown_collection_and_empty_query(engine: Engine, bank) -> None:
 
 
 async def test_query_with_another_model_is_refused(engine: Engine) -> None:
-    assert engine.store is not None
-    await engine.store.create_collection(Principal.local(), "other-model", model="openai:x", dim=8)
+    await engine.store.collections.create(Principal.local(), "other-model", model="openai:x", dim=8)
     with pytest.raises(EmbeddingModelMismatchError, match="other-model"):
         await engine.retriever.arun("fees", collections=["other-model"])
     # unnamed searches skip it; keyword search needs no embedding and may use it

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+import httpx
+import pytest
+
 from kotaemon.server import create_app
 from kotaemon.settings import Settings
 
@@ -67,3 +72,23 @@ def test_every_route_is_documented() -> None:
         assert "text/event-stream" in routes[(streaming, "post")]["responses"]["200"]["content"]
     schemas = spec["components"]["schemas"]
     assert "ChatRequest" in schemas and "Answer" in schemas and "HTTPValidationError" not in schemas
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_reference_pages_load_nothing_from_another_host(page: str) -> None:
+    """Offline, or behind a default-deny network policy, /docs must still work."""
+    app = create_app(Settings(_env_file=None))  # type: ignore[call-arg]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kotaemon.test") as client:
+        html = (await client.get(page)).raise_for_status().text
+        assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+        assets += re.findall(r"""url\s*:\s*["']([^"']+)["']""", html)  # the spec's URL
+        assert any(a.endswith(".js") for a in assets), html
+        for asset in assets:
+            assert asset.startswith("/") and not asset.startswith("//"), asset
+            response = await client.get(asset)
+            assert response.status_code == 200, asset
+        assert "validator.swagger.io" not in html and "fonts.googleapis" not in html
+        if page == "/docs":
+            assert '"validatorUrl": null' in html  # Swagger UI would call its online validator

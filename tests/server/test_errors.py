@@ -12,14 +12,26 @@ from kotaemon.core.errors import (
     ConfigurationError,
     ConflictError,
     EmbeddingModelMismatchError,
+    FileTooLargeError,
     InvalidInputError,
     KotaemonError,
     LLMError,
+    LLMRateLimitedError,
+    LLMTimeoutError,
     NotFoundError,
     PermissionDeniedError,
     StoreError,
+    StoreTimeoutError,
+    UnavailableError,
+    UnsupportedFileError,
 )
-from kotaemon.server.errors import INTERNAL_MESSAGE, install_error_handlers, status_for
+from kotaemon.core.schema import ErrorEvent
+from kotaemon.server.errors import (
+    INTERNAL_MESSAGE,
+    install_error_handlers,
+    public_error,
+    public_event,
+)
 
 from .conftest import error_of
 
@@ -33,24 +45,37 @@ from .conftest import error_of
         (ConflictError("taken", code="collection_exists"), 409),
         (EmbeddingModelMismatchError("other model"), 409),
         (StoreError("down"), 503),
-        (StoreError("slow", code="store_timeout"), 503),
+        (StoreTimeoutError("slow"), 503),
+        (UnavailableError("starting", code="not_ready"), 503),
         (LLMError("broken"), 502),
-        (LLMError("slow", code="llm_timeout"), 504),
-        (LLMError("busy", code="llm_rate_limited"), 429),
-        (ConfigurationError("misconfigured"), 500),
-        (KotaemonError("?"), 500),
+        (LLMTimeoutError("slow"), 504),
+        (LLMRateLimitedError("busy"), 429),
+        (UnsupportedFileError("exe"), 415),
+        (FileTooLargeError("huge"), 413),
     ],
 )
-def test_status_by_class_and_code(error: KotaemonError, status: int) -> None:
-    assert status_for(error.code, error) == status
-    if status != 500:  # an error event carries only the code: it maps the same way
-        assert status_for(error.code) == status
+def test_each_error_is_served_with_its_class_status(error: KotaemonError, status: int) -> None:
+    assert public_error(error) == (status, error.code, error.message)
+    # An answer stream's error event keeps the status of the error it came from.
+    event = ErrorEvent.of(error)
+    assert event.status == status
+    assert public_event(event).status == status
 
 
-def test_unknown_event_codes_map_by_family() -> None:
-    assert status_for("llm_new_failure") == 502
-    assert status_for("store_new_failure") == 503
-    assert status_for("something_else") == 500
+@pytest.mark.parametrize("error", [ConfigurationError("the key sk-1 is wrong"), KotaemonError("?")])
+def test_a_500_hides_its_message(error: KotaemonError) -> None:
+    assert public_error(error) == (500, "internal_error", INTERNAL_MESSAGE)
+    assert public_event(ErrorEvent.of(error)).message == INTERNAL_MESSAGE
+
+
+def test_every_error_class_carries_its_status() -> None:
+    """No status is guessed from a code's spelling: the class says it."""
+
+    def subclasses(cls: type[KotaemonError]) -> list[type[KotaemonError]]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]
+
+    for cls in subclasses(KotaemonError):
+        assert isinstance(cls.status, int) and 400 <= cls.status <= 599, cls
 
 
 @pytest.mark.anyio

@@ -7,17 +7,15 @@ import pytest
 
 from kotaemon.core.principal import Principal
 from kotaemon.engine import Engine
-from kotaemon.store.security import SecurityStore
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_retention_deletes_only_what_is_old(engine: Engine, database_url: str) -> None:
-    assert engine.store is not None
-    security = SecurityStore(engine.store)
+    security = engine.store.security
     alice = Principal(user_id="alice")
-    old = await engine.answers.start_conversation(alice, "old question", None)
-    new = await engine.answers.start_conversation(alice, "new question", None)
+    old = await engine.store.answers.start_conversation(alice, "old question", None)
+    new = await engine.store.answers.start_conversation(alice, "new question", None)
     await security.audit(alice, "answer", details={"question": "old"})
     await security.audit(alice, "answer", details={"question": "new"})
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -32,20 +30,19 @@ async def test_retention_deletes_only_what_is_old(engine: Engine, database_url: 
         )
         conn.execute("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only")
     await engine.purge()  # 90 and 365 days by default
-    kept = await engine.answers.conversations(alice)
+    kept = await engine.store.answers.conversations(alice)
     assert [c.id for c in kept] == [new.id]
     events = await security.audit_events(user_id="alice")
     assert [e.details["question"] for e in events] == ["new"]
 
 
 async def test_erasure_keeps_the_audit_unless_asked(engine: Engine) -> None:
-    assert engine.store is not None
-    security = SecurityStore(engine.store)
+    security = engine.store.security
     bob = Principal(user_id="bob")
-    await engine.answers.start_conversation(bob, "hello", None)
+    await engine.store.answers.start_conversation(bob, "hello", None)
     await security.audit(bob, "answer")
     await security.erase_user("bob", include_audit=False)
-    assert await engine.answers.conversations(bob) == []
+    assert await engine.store.answers.conversations(bob) == []
     assert len(await security.audit_events(user_id="bob")) == 1
     await security.erase_user("bob", include_audit=True)
     assert await security.audit_events(user_id="bob") == []

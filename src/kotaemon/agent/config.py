@@ -1,6 +1,7 @@
 """The agent's configuration file (``KOTAEMON_AGENT_CONFIG``): tools, their answer templates,
-and the intents of the offline router. Only the operator writes it: tools, URLs and headers come
-from here, never from a request. See ``examples/agent.yaml``.
+the intents of the offline router and the assistant's prompts. Only the operator writes it:
+tools, URLs, headers and prompts come from here, never from a request. See
+``examples/agent.yaml``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from typing import Any
 
 import yaml
 
-from kotaemon.agent.intents import Intent
+from kotaemon.agent.extractors import EXTRACTORS
+from kotaemon.agent.intents import DEFAULT_THRESHOLD, Intent
 from kotaemon.agent.mcp import McpSource
 from kotaemon.agent.openapi import openapi_tools
 from kotaemon.agent.templates import AnswerTemplate, TemplateCase
 from kotaemon.agent.tools import HttpTool, Tool
 from kotaemon.core.errors import ConfigurationError
+from kotaemon.core.prompt import fixed_prompts
 
 _TOOL_KEYS = {"name", "kind", "description", "url", "method", "headers", "parameters",
               "identity", "scopes", "timeout", "answer"}  # fmt: skip
+
+
+_PROMPT_KINDS = {"system", "planner"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,10 @@ class AgentConfig:
     templates: dict[str, AnswerTemplate]
     intents: list[Intent]
     router_threshold: float
+    #: The answer's system prompt by language (the assistant's role); empty: the default.
+    system_prompts: dict[str, str]
+    #: What the tool-choosing model is told by language; empty: the default.
+    planner_prompts: dict[str, str]
 
 
 def load_agent_config(path: Path, *, default_timeout: float = 10.0) -> AgentConfig:
@@ -38,7 +48,8 @@ def load_agent_config(path: Path, *, default_timeout: float = 10.0) -> AgentConf
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"cannot read the agent configuration {path}: {exc}") from exc
     try:
-        tools, templates = [], {}
+        tools: list[Tool] = []
+        templates: dict[str, AnswerTemplate] = {}
         for entry in document.get("tools", []):
             unknown = set(entry) - _TOOL_KEYS
             if unknown:
@@ -62,11 +73,31 @@ def load_agent_config(path: Path, *, default_timeout: float = 10.0) -> AgentConf
         names = {t.name for t in tools} | {
             f"{source.name}_{tool}" for source in sources for tool in source.tools or ()
         }
-        intents = [_intent(entry, names) for entry in document.get("intents", [])]
-        threshold = float(document.get("router", {}).get("threshold", 0.86))
+        intents = [_intent(entry, names, tools) for entry in document.get("intents", [])]
+        threshold = float(document.get("router", {}).get("threshold", DEFAULT_THRESHOLD))
+        prompts = _prompts(document.get("prompts", {}))
     except (KeyError, TypeError, ValueError, ConfigurationError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from exc
-    return AgentConfig(tools, sources, templates, intents, threshold)
+    return AgentConfig(
+        tools,
+        sources,
+        templates,
+        intents,
+        threshold,
+        system_prompts=prompts.get("system", {}),
+        planner_prompts=prompts.get("planner", {}),
+    )
+
+
+def _prompts(entry: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """``prompts: {system: {en: …, zh: …}, planner: {…}}``, each checked."""
+    unknown = set(entry) - _PROMPT_KINDS
+    if unknown:
+        raise ValueError(f"prompts: unknown kinds {sorted(unknown)}; use system or planner")
+    prompts = {kind: {str(k): str(v) for k, v in texts.items()} for kind, texts in entry.items()}
+    for kind, texts in prompts.items():
+        fixed_prompts(texts, f"prompts.{kind}")  # raises on a bad language or a field
+    return prompts
 
 
 def _http_tool(entry: dict[str, Any], default_timeout: float) -> HttpTool:
@@ -117,15 +148,33 @@ def _mcp_source(entry: dict[str, Any], default_timeout: float) -> McpSource:
     )
 
 
-def _intent(entry: dict[str, Any], tools: set[str]) -> Intent:
-    missing = set(entry.get("tools", [])) - tools
+def _intent(entry: dict[str, Any], names: set[str], tools: list[Tool]) -> Intent:
+    missing = set(entry.get("tools", [])) - names
     if missing:
         raise ValueError(f"intent {entry['name']}: no tools named {sorted(missing)}")
     collections = entry.get("collections")
+    arguments = {
+        str(tool): {str(p): str(e) for p, e in params.items()}
+        for tool, params in entry.get("arguments", {}).items()
+    }
+    declared = {t.name: t for t in tools}  # MCP tools are known only once their server runs
+    for tool, params in arguments.items():
+        if tool not in entry.get("tools", []):
+            raise ValueError(f"intent {entry['name']}: arguments for {tool}, not one of its tools")
+        for parameter, extractor in params.items():
+            if extractor not in EXTRACTORS:
+                raise ValueError(
+                    f"intent {entry['name']}: {tool}.{parameter} names the extractor "
+                    f"{extractor!r}; known: {sorted(EXTRACTORS)}"
+                )
+            known = declared[tool].parameters.get("properties", {}) if tool in declared else None
+            if known is not None and parameter not in known:
+                raise ValueError(f"intent {entry['name']}: {tool} has no parameter {parameter!r}")
     return Intent(
         name=entry["name"],
         examples=tuple(entry["examples"]),
         keywords=tuple(entry.get("keywords", [])),
         tools=tuple(entry.get("tools", [])),
         collections=tuple(collections) if collections else None,
+        arguments=arguments,
     )

@@ -47,7 +47,7 @@ class McpTool(Tool):
     remote_name: str = ""
     client: Client | None = field(default=None, repr=False)
 
-    async def _call(self, arguments: dict[str, Any]) -> Any:
+    async def call(self, arguments: dict[str, Any]) -> Any:
         assert self.client is not None
         try:
             result = await self.client.call_tool(

@@ -38,8 +38,12 @@ class AnswerTemplate:
                 values = {path: field(data, path) for path in _FIELD.findall(template)}
                 if any(v is None for v in values.values()):
                     return None
-                return _FIELD.sub(lambda m, found=values: str(found[m.group(1)]), template)
+                return _fill(template, values)
         return None
+
+
+def _fill(template: str, values: dict[str, Any]) -> str:
+    return _FIELD.sub(lambda match: str(values[match.group(1)]), template)
 
 
 def field(data: Any, path: str) -> Any:

@@ -57,7 +57,7 @@ class ToolError(KotaemonError):
 
 @dataclass
 class Tool(ABC):
-    """A callable capability with a schema; subclasses implement :meth:`_call`."""
+    """A callable capability with a schema; subclasses implement :meth:`call`."""
 
     name: str
     description: str
@@ -125,12 +125,9 @@ class Tool(ABC):
         """Bind, then call; the result is JSON-like data."""
         return await self.call(self.bind(principal, arguments))
 
-    async def call(self, bound: dict[str, Any]) -> Any:
-        """Call with arguments that :meth:`bind` returned."""
-        return await self._call(bound)
-
     @abstractmethod
-    async def _call(self, arguments: dict[str, Any]) -> Any: ...
+    async def call(self, arguments: dict[str, Any]) -> Any:
+        """Call with arguments that :meth:`bind` returned; the result is JSON-like data."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
@@ -142,7 +139,7 @@ class PythonTool(Tool):
 
     function: Callable[..., Awaitable[Any]] | None = None
 
-    async def _call(self, arguments: dict[str, Any]) -> Any:
+    async def call(self, arguments: dict[str, Any]) -> Any:
         assert self.function is not None
         return await self.function(**arguments)
 
@@ -168,7 +165,7 @@ class HttpTool(Tool):
         self._headers = {name: Secret(_resolve_env(value)) for name, value in self.headers.items()}
         self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
 
-    async def _call(self, arguments: dict[str, Any]) -> Any:
+    async def call(self, arguments: dict[str, Any]) -> Any:
         path = {k: quote(str(v), safe="") for k, v in arguments.items() if k in self._path_fields}
         missing = self._path_fields - set(path)
         if missing:
@@ -179,9 +176,15 @@ class HttpTool(Tool):
         rest = {k: v for k, v in arguments.items() if k not in self._path_fields}
         url = self.url.format(**path)
         headers = {k: v.reveal() for k, v in self._headers.items()} | outgoing_headers()
-        body = {"params": rest} if self.method in ("GET", "DELETE") else {"json": rest}
+        in_query = self.method in ("GET", "DELETE")
         try:
-            response = await self._client.request(self.method, url, headers=headers, **body)
+            response = await self._client.request(
+                self.method,
+                url,
+                headers=headers,
+                params=rest if in_query else None,
+                json=None if in_query else rest,
+            )
         except httpx.TimeoutException as exc:
             raise ToolError(
                 f"tool {self.name} did not answer in time", code="tool_timeout"

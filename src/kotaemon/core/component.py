@@ -25,8 +25,8 @@ class BaseComponent:
         list(Shout().stream("hi"))   # ["HI"]
 
     Subclasses need not call ``super().__init__()``: the base keeps no instance state.
-    Expensive set-up (loading models, opening pools) belongs in ``warm_up`` (or an async
-    ``open``), not in ``__init__``.
+    Expensive set-up (loading models, opening pools) belongs in an async ``open``, not in
+    ``__init__``.
     """
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
@@ -48,9 +48,6 @@ class BaseComponent:
     def stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         """Synchronous iteration over :meth:`astream`."""
         return iterate_sync(self.astream(*args, **kwargs), name="stream")
-
-    def warm_up(self) -> None:
-        """Load models or open connections ahead of the first call (optional)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.run(*args, **kwargs)

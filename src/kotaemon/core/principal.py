@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kotaemon.core.errors import KotaemonError
+
 #: Scopes known to the engine; the service maps token scopes onto these names.
 ALL_SCOPES = frozenset({"chat", "documents:read", "documents:write", "eval", "admin"})
 
@@ -58,3 +60,19 @@ class Principal:
             attributes=dict(data.get("attributes", {})),
             is_admin=bool(data.get("is_admin", False)),
         )
+
+
+def require_principal(principal: Principal | None) -> Principal:
+    """``principal``, which must be given: inside the service a call without one is a bug, and
+    must fail rather than run as the local admin.
+
+    :raises KotaemonError: ``principal_required`` (served as a 500: it is never the caller's
+        fault).
+    """
+    if principal is None:
+        raise KotaemonError(
+            "no principal was passed: pass the caller's principal (or build the component "
+            "with one, e.g. Principal.local() on a one-machine install)",
+            code="principal_required",
+        )
+    return principal

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from typing import Any
 
-from kotaemon.core.errors import InvalidInputError
+from kotaemon.core.errors import ConfigurationError, InvalidInputError
+from kotaemon.core.language import LANGUAGES, Language
 
 
 class PromptTemplate:
@@ -48,3 +50,28 @@ class PromptTemplate:
 
     def __repr__(self) -> str:
         return f"PromptTemplate(fields={list(self.fields)})"
+
+
+def fixed_prompts(texts: Mapping[str, str], what: str) -> dict[Language, PromptTemplate]:
+    """Templates without fields, by language (an operator's system prompts).
+
+    :raises ConfigurationError: for a language other than en and zh, or a text with fields
+        (write literal braces as ``{{`` and ``}}``).
+    """
+    chosen: dict[Language, PromptTemplate] = {}
+    for language, text in texts.items():
+        if language not in LANGUAGES:
+            raise ConfigurationError(
+                f"{what}: {language!r} is not a language; use {' or '.join(LANGUAGES)}"
+            )
+        try:
+            template = PromptTemplate(text)
+        except InvalidInputError as exc:
+            raise ConfigurationError(f"{what} ({language}): {exc}") from None
+        if template.fields:
+            raise ConfigurationError(
+                f"{what} ({language}) has fields {list(template.fields)}; it is fixed text "
+                "(write literal braces as {{ and }})"
+            )
+        chosen[language] = template  # checked just above
+    return chosen

@@ -5,15 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-
-class Document(BaseModel):
-    """A piece of text with metadata, as given to or returned by components."""
-
-    text: str
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    id: str | None = None
+from kotaemon.core.errors import KotaemonError
 
 
 class RetrievedChunk(BaseModel):
@@ -21,6 +15,7 @@ class RetrievedChunk(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    kind: Literal["chunk"] = "chunk"
     chunk_id: str
     document_id: str
     collection: str
@@ -33,6 +28,26 @@ class RetrievedChunk(BaseModel):
     dense_score: float | None = Field(default=None, description="Cosine similarity, if found.")
     keyword_score: float | None = Field(default=None, description="BM25 score, if found.")
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResult(BaseModel):
+    """What one tool call returned, as a source the answer cites like a document.
+
+    A source is a chunk or a tool result by its type, never by data a user can write: a passage
+    uploaded with any metadata stays a chunk.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["tool"] = "tool"
+    call_id: str
+    tool: str
+    text: str = Field(description="The result as the model reads it (JSON text, cut to length).")
+    data: Any = Field(default=None, description="The result as the tool returned it.")
+
+
+#: What an answer may cite: retrieved chunks and tool results.
+Source = Annotated[RetrievedChunk | ToolResult, Field(discriminator="kind")]
 
 
 class Citation(BaseModel):
@@ -96,8 +111,10 @@ class Answer(BaseModel):
 
 
 class SourcesEvent(BaseModel):
+    """The numbered sources of the answer: source ``n`` is what marker ``[n]`` cites."""
+
     type: Literal["sources"] = "sources"
-    sources: list[RetrievedChunk]
+    sources: list[Source]
 
 
 class ToolStartEvent(BaseModel):
@@ -124,9 +141,28 @@ class DoneEvent(BaseModel):
 
 
 class ErrorEvent(BaseModel):
+    """The answer failed; ``code`` is stable, ``status`` the HTTP status it is served with."""
+
     type: Literal["error"] = "error"
     code: str
     message: str
+    _status: int = PrivateAttr(default=500)
+
+    @classmethod
+    def of(cls, error: KotaemonError) -> ErrorEvent:
+        event = cls(code=error.code, message=error.message)
+        event._status = error.status
+        return event
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    def error(self) -> KotaemonError:
+        """The event as an exception, with its status (to raise it again)."""
+        error = KotaemonError(self.message, code=self.code)
+        error.status = self._status
+        return error
 
 
 Event = Annotated[

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from types import MappingProxyType
+from typing import Any
 
 import anyio.to_thread
 import numpy as np
@@ -50,7 +51,7 @@ class BundledE5Embedder(Embedder):
     async def open(self) -> None:
         await anyio.to_thread.run_sync(self._load)
 
-    def _load(self):
+    def _load(self) -> Any:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
@@ -66,7 +67,7 @@ class BundledE5Embedder(Embedder):
         return self._engine
 
     def count_tokens(self, text: str) -> int:
-        return self._load().token_count(text)
+        return int(self._load().token_count(text))
 
     async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = [

@@ -319,8 +319,11 @@ class _HtmlWalker:
 def _load_html(text: str, name: str) -> tuple[str | None, list[Block]]:
     tree = LexborHTMLParser(text)
     walker = _HtmlWalker()
+    top = tree.body or tree.root
+    if top is None:
+        return None, []
     try:
-        walker.walk(tree.body or tree.root)
+        walker.walk(top)
     except RecursionError as exc:
         raise CorruptFileError(f"{name}: HTML nested too deeply to read; save it as text") from exc
     walker.flush()

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import anyio.to_process
 import anyio.to_thread
@@ -32,8 +32,9 @@ from kotaemon.embeddings.base import Embedder
 from kotaemon.ingest.loaders import DOCX, PDF, LoadedFile, load_bytes, sniff_media_type
 from kotaemon.ingest.splitter import ChunkDraft, Splitter
 from kotaemon.observability.metrics import CACHE_REQUESTS
-from kotaemon.retrieval.bm25 import KeywordTerms
-from kotaemon.store.base import ChunkRecord, DocumentRecord, VectorStore
+from kotaemon.store.base import ChunkRecord, DocumentRecord
+from kotaemon.store.documents import DocumentStore
+from kotaemon.store.embedding_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,12 @@ class IngestPipeline(BaseComponent):
 
     Example::
 
-        pipeline = IngestPipeline(store, embedder, chunk_size=320, chunk_overlap=32)
+        pipeline = IngestPipeline(store.documents, store.embedding_cache, embedder,
+                                  chunk_size=320, chunk_overlap=32,
+                                  max_file_bytes=50 * 2**20, parse_timeout=120)
         results = await pipeline.arun(Path("docs/"), collection)
+
+    The sizes and limits have no defaults here: they are settings (``KOTAEMON_CHUNK_SIZE``…).
 
     :param max_file_bytes: larger files are refused with ``file_too_large``.
     :param parse_timeout: seconds a PDF or Word file may take to parse (``parse_timeout``).
@@ -71,20 +76,22 @@ class IngestPipeline(BaseComponent):
 
     def __init__(
         self,
-        store: VectorStore,
+        documents: DocumentStore,
+        embedding_cache: EmbeddingCache,
         embedder: Embedder,
         *,
-        chunk_size: int = 320,
-        chunk_overlap: int = 32,
-        max_file_bytes: int = 50 * 2**20,
-        parse_timeout: float = 120.0,
+        chunk_size: int,
+        chunk_overlap: int,
+        max_file_bytes: int,
+        parse_timeout: float,
     ) -> None:
         if chunk_size > embedder.max_tokens:
             raise ConfigurationError(
                 f"chunk_size {chunk_size} is over what {embedder.model} reads "
                 f"({embedder.max_tokens} tokens); lower KOTAEMON_CHUNK_SIZE"
             )
-        self.store = store
+        self.documents = documents
+        self.embedding_cache = embedding_cache
         self.embedder = embedder
         self.splitter = Splitter(
             embedder.count_tokens, chunk_size=chunk_size, chunk_overlap=chunk_overlap
@@ -143,7 +150,7 @@ class IngestPipeline(BaseComponent):
         collection: Collection,
         *,
         force: bool = False,
-        metadata: dict | None = None,
+        metadata: dict[str, Any] | None = None,
         keep_file: bool = True,
         on_progress: Progress | None = None,
     ) -> FileResult:
@@ -152,7 +159,9 @@ class IngestPipeline(BaseComponent):
         :param keep_file: store the bytes for re-indexing (False when they are stored already).
         :param on_progress: awaited as the work moves from parsing to embedding to storing.
         :raises IngestError: if the file is unsupported, corrupt, too large or too slow to parse.
+        :raises InvalidInputError: if ``metadata`` uses a reserved key.
         """
+        check_metadata(metadata or {})
         if collection.embedding_model != self.embedder.model:
             raise EmbeddingModelMismatchError(
                 f"collection {collection.name!r} is embedded with {collection.embedding_model}, "
@@ -161,7 +170,7 @@ class IngestPipeline(BaseComponent):
             )
         progress = on_progress or _no_progress
         content_hash = await anyio.to_thread.run_sync(lambda: hashlib.sha256(data).hexdigest())
-        if not force and await self.store.document_hash(collection, source) == content_hash:
+        if not force and await self.documents.content_hash(collection, source) == content_hash:
             return FileResult(source, "unchanged")
         await progress("parsing", 0, 0)
         loaded = await self._parse(data, Path(source).name)
@@ -179,9 +188,7 @@ class IngestPipeline(BaseComponent):
             data=data if keep_file else None,
         )
         await progress("storing", len(chunks), len(chunks))
-        written = await self.store.write_document(
-            collection, document, chunks, _bm25_vector, force=force
-        )
+        written = await self.documents.write(collection, document, chunks, force=force)
         return FileResult(
             source, written.status, chunk_count=written.chunk_count, document_id=written.document_id
         )
@@ -209,24 +216,20 @@ class IngestPipeline(BaseComponent):
     ) -> list[ChunkRecord]:
         texts = [d.indexed_text for d in drafts]
         vectors = await self._embed_cached(collection.space_id, texts, progress)
-        keyword_terms = await anyio.to_thread.run_sync(lambda: [KeywordTerms.of(t) for t in texts])
-        records = []
-        for ordinal, (draft, vector, terms) in enumerate(
-            zip(drafts, vectors, keyword_terms, strict=True)
-        ):
-            records.append(
-                ChunkRecord(
-                    text=draft.text,
-                    ordinal=ordinal,
-                    token_count=draft.token_count,
-                    embedding=vector,
-                    term_tf=terms.tf,
-                    term_count=terms.length,
-                    page=draft.page,
-                    heading=draft.heading,
-                )
+        return [
+            ChunkRecord(
+                text=draft.text,
+                indexed_text=indexed,
+                ordinal=ordinal,
+                token_count=draft.token_count,
+                embedding=vector,
+                page=draft.page,
+                heading=draft.heading,
             )
-        return records
+            for ordinal, (draft, indexed, vector) in enumerate(
+                zip(drafts, texts, vectors, strict=True)
+            )
+        ]
 
     async def _embed_cached(
         self, space_id: int, texts: Sequence[str], progress: Progress
@@ -237,7 +240,7 @@ class IngestPipeline(BaseComponent):
         last attempt stopped.
         """
         hashes = [hashlib.sha256(t.encode()).digest() for t in texts]
-        cached = await self.store.cached_embeddings(space_id, hashes)
+        cached = await self.embedding_cache.get(space_id, hashes)
         missing = list(dict.fromkeys(h for h in hashes if h not in cached))
         CACHE_REQUESTS.labels("embedding", "hit").inc(len(set(hashes)) - len(missing))
         CACHE_REQUESTS.labels("embedding", "miss").inc(len(missing))
@@ -249,17 +252,38 @@ class IngestPipeline(BaseComponent):
             batch = missing[start : start + step]
             vectors = await self.embedder.embed_documents([by_hash[h] for h in batch])
             fresh = dict(zip(batch, vectors, strict=True))
-            await self.store.cache_embeddings(space_id, fresh)
+            await self.embedding_cache.put(space_id, fresh)
             cached.update(fresh)
         return [cached[h] for h in hashes]
 
 
+#: Metadata keys the system sets or may set on chunks and citations: an upload may not use them,
+#: so that nothing a writer sends can pass for what the system decided (a tool's record…).
+RESERVED_METADATA_KEYS = frozenset(
+    {"kind", "tool", "data", "source", "page", "heading", "collection", "document_id",
+     "chunk_id", "score", "citation"}
+)  # fmt: skip
+RESERVED_METADATA_PREFIXES = ("kotaemon", "_")
+
+
+def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """``metadata`` for a document, if none of its keys is reserved.
+
+    :raises InvalidInputError: ``reserved_metadata_key``, naming the key.
+    """
+    for key in metadata:
+        if key in RESERVED_METADATA_KEYS or key.lower().startswith(RESERVED_METADATA_PREFIXES):
+            raise InvalidInputError(
+                f"metadata key {key!r} is reserved for kotaemon; rename it (reserved: "
+                f"{', '.join(sorted(RESERVED_METADATA_KEYS))}, and keys starting with "
+                "'kotaemon' or '_')",
+                code="reserved_metadata_key",
+            )
+    return metadata
+
+
 async def _no_progress(stage: str, done: int, total: int) -> None:
     pass
-
-
-def _bm25_vector(chunk: ChunkRecord, avgdl: float):
-    return KeywordTerms(chunk.term_tf, chunk.term_count).bm25_vector(avgdl)
 
 
 def discover(path: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from typing import Any
 import procrastinate
 import procrastinate.exceptions
 from procrastinate.psycopg_connector import PsycopgConnector
+from procrastinate.types import JSONValue
 
 from kotaemon.core.errors import StoreError
 
@@ -64,7 +65,8 @@ class IngestQueue:
         if not job_ids:
             return
         try:
-            await self._task.batch_defer_async(*({"job_id": job_id} for job_id in job_ids))
+            deliveries: list[dict[str, JSONValue]] = [{"job_id": job_id} for job_id in job_ids]
+            await self._task.batch_defer_async(*deliveries)
         except procrastinate.exceptions.ConnectorException as exc:
             raise StoreError(f"the job queue is unavailable ({exc}); retry shortly") from exc
 

@@ -25,8 +25,8 @@ from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection
 from kotaemon.ingest.pipeline import IngestPipeline
 from kotaemon.ingest.queue import IngestQueue, RetryLater
+from kotaemon.store.collections import CollectionStore
 from kotaemon.store.jobs import JobRecord, JobStore
-from kotaemon.store.postgres import PostgresStore
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,15 @@ class IngestJobRunner:
 
     Example::
 
-        runner = IngestJobRunner(JobStore(store), store, pipeline)
+        runner = IngestJobRunner(store.jobs, store.collections, pipeline)
         await runner.run(job_id)   # raises RetryLater for a failure worth retrying
     """
 
-    def __init__(self, jobs: JobStore, store: PostgresStore, pipeline: IngestPipeline) -> None:
+    def __init__(
+        self, jobs: JobStore, collections: CollectionStore, pipeline: IngestPipeline
+    ) -> None:
         self.jobs = jobs
-        self.store = store
+        self.collections = collections
         self.pipeline = pipeline
 
     async def run(self, job_id: str) -> None:
@@ -115,7 +117,7 @@ class IngestJobRunner:
         log.info("job succeeded", extra={"job_id": job_id, "result": result.status})
 
     async def _collection(self, record: JobRecord) -> Collection:
-        found = await self.store.collections(WORKER, [record.job.collection])
+        found = await self.collections.visible(WORKER, [record.job.collection])
         if not found or found[0].id != record.collection_id:
             raise NotFoundError("the collection was deleted", code="collection_not_found")
         return found[0]

@@ -82,7 +82,7 @@ class LLMInterface(BaseComponent):
     ) -> LLMResponse:
         raise NotImplementedError
 
-    def astream(  # type: ignore[override]
+    def astream(
         self,
         prompt: Prompt,
         *,
@@ -96,7 +96,7 @@ class LLMInterface(BaseComponent):
         """Synchronous :meth:`agenerate`."""
         return run_sync(lambda: self.agenerate(prompt, **kwargs), name="generate")
 
-    def stream(self, prompt: Prompt, **kwargs: Any) -> Iterator[LLMChunk]:  # type: ignore[override]
+    def stream(self, prompt: Prompt, **kwargs: Any) -> Iterator[LLMChunk]:
         """Synchronous :meth:`astream`."""
         return iterate_sync(self.astream(prompt, **kwargs), name="stream")
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kotaemon.core.schema import RetrievedChunk
+from kotaemon.core.schema import RetrievedChunk, Source
+from kotaemon.core.tokenize import tokenize
 from kotaemon.embeddings.base import Embedder
-from kotaemon.retrieval.tokenize import tokenize
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|$)|[^.\n]+(?:\.(?=\s|$)|$)")
 
@@ -65,14 +65,16 @@ class ExtractiveAnswerer:
     async def answer(
         self,
         question: str,
-        sources: Sequence[RetrievedChunk],
+        sources: Sequence[Source],
         language: str,
         *,
         preface: Sequence[str] = (),
     ) -> str:
         """The notice, the ``preface`` lines (answers composed from tool results), then the
         chosen sentences of the documents with their markers, one per line."""
-        documents = [(n, c) for n, c in enumerate(sources, start=1) if not c.metadata.get("tool")]
+        documents = [
+            (n, c) for n, c in enumerate(sources, start=1) if isinstance(c, RetrievedChunk)
+        ]
         chosen = await self._choose(question, documents[: self.max_sources])
         notice = (TOOL_NOTICE if preface else NOTICE).get(language, NOTICE["en"])
         lines = [notice, *preface]

@@ -8,7 +8,7 @@ from typing import Any
 
 import openai
 
-from kotaemon.core.errors import LLMError
+from kotaemon.core.errors import LLMError, LLMRateLimitedError, LLMTimeoutError
 from kotaemon.core.schema import Usage
 from kotaemon.core.secrets import Secret
 from kotaemon.llms.base import (
@@ -138,7 +138,7 @@ class OpenAICompatibleLLM(LLMInterface):
         )
         return response
 
-    async def astream(  # type: ignore[override]
+    async def astream(
         self,
         prompt: Prompt,
         *,
@@ -229,14 +229,13 @@ def _parse_arguments(raw: str) -> dict[str, Any]:
 
 def _llm_error(exc: openai.APIError) -> LLMError:
     if isinstance(exc, openai.APITimeoutError):
-        return LLMError(
-            "the LLM did not answer in time; raise KOTAEMON_LLM_TIMEOUT or retry",
-            code="llm_timeout",
+        return LLMTimeoutError(
+            "the LLM did not answer in time; raise KOTAEMON_LLM_TIMEOUT or retry"
         )
     if isinstance(exc, openai.AuthenticationError):
         return LLMError("the LLM refused the API key; check KOTAEMON_LLM_API_KEY", code="llm_auth")
     if isinstance(exc, openai.RateLimitError):
-        return LLMError("the LLM is rate-limiting us; retry later", code="llm_rate_limited")
+        return LLMRateLimitedError("the LLM is rate-limiting us; retry later")
     if isinstance(exc, openai.APIConnectionError):
         return LLMError("cannot reach the LLM; check KOTAEMON_LLM_BASE_URL", code="llm_unreachable")
     status = getattr(exc, "status_code", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from kotaemon.core.schema import Citation, RetrievedChunk
+from kotaemon.core.schema import Citation, Source, ToolResult
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
 _PARTIAL = re.compile(r"\[[\d\s,，、]*$")
@@ -59,16 +59,15 @@ def clean_markers(text: str, source_count: int) -> tuple[str, list[int]]:
     return cleaned, citation_filter.used
 
 
-def build_citations(used: Sequence[int], sources: Sequence[RetrievedChunk]) -> list[Citation]:
-    """One citation per used marker, pointing at the numbered source: a chunk, or a tool's
-    result (a source whose metadata names the ``tool``)."""
+def build_citations(used: Sequence[int], sources: Sequence[Source]) -> list[Citation]:
+    """One citation per used marker, pointing at the numbered source: a chunk or a tool result,
+    as the source's type says."""
     citations = []
     for n in used:
         source = sources[n - 1]
-        tool = source.metadata.get("tool")
-        if tool:
+        if isinstance(source, ToolResult):
             citations.append(
-                Citation(marker=n, kind="tool", tool=tool, source=source.source,
+                Citation(marker=n, kind="tool", tool=source.tool, source=f"tool:{source.tool}",
                          snippet=snippet(source.text))
             )  # fmt: skip
             continue

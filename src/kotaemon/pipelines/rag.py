@@ -1,14 +1,14 @@
 """RAG: retrieve → prompt → generate → cite, as a stream of events.
 
-Events follow the contract in ARCHITECTURE.md: ``sources`` first, then ``delta`` pieces of the
-answer, then exactly one ``done`` (the :class:`Answer`) or ``error``.
+Events follow the contract in docs/architecture.md: tool events and ``sources`` first, then
+``delta`` pieces of the answer, then exactly one ``done`` (the :class:`Answer`) or ``error``.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from time import perf_counter
 from typing import Any
@@ -18,7 +18,8 @@ import anyio
 from kotaemon.agent.orchestrator import ToolOutcome, ToolPlanner, unchecked_notice
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import KotaemonError
-from kotaemon.core.principal import Principal
+from kotaemon.core.language import Language, detect_language
+from kotaemon.core.principal import Principal, require_principal
 from kotaemon.core.schema import (
     Answer,
     DeltaEvent,
@@ -26,8 +27,9 @@ from kotaemon.core.schema import (
     ErrorEvent,
     Event,
     RetrievalInfo,
-    RetrievedChunk,
+    Source,
     SourcesEvent,
+    ToolResult,
     Usage,
 )
 from kotaemon.embeddings.base import estimate_tokens
@@ -39,7 +41,6 @@ from kotaemon.observability.stages import stage
 from kotaemon.observability.tracing import current_ids
 from kotaemon.pipelines import prompts
 from kotaemon.pipelines.citations import CitationFilter, build_citations
-from kotaemon.pipelines.language import Language, detect_language
 from kotaemon.pipelines.rewrite import QuestionRewriter
 from kotaemon.retrieval.retriever import RetrievalResult, VectorDBRetriever
 
@@ -62,6 +63,8 @@ class RAGPipeline(BaseComponent):
     :param max_output_tokens: cap on the answer's length.
     :param redact_records: leave the question, prompt and answer text out of the RAG record.
     :param planner: the tools, called beside retrieval; their results are cited like documents.
+    :param system_prompts: the system prompt by language (``en``, ``zh``), replacing the
+        default; the operator's configuration sets it (the assistant's role, its tone).
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class RAGPipeline(BaseComponent):
         max_output_tokens: int = 1024,
         redact_records: bool = False,
         planner: ToolPlanner | None = None,
+        system_prompts: Mapping[str, str] | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
@@ -82,6 +86,7 @@ class RAGPipeline(BaseComponent):
         self.max_output_tokens = max_output_tokens
         self.redact_records = redact_records
         self.planner = planner
+        self.system = prompts.system_prompts(system_prompts)
 
     def relevance_threshold(self, language: Language) -> float | None:
         """The configured threshold, else the embedding model's calibrated one for ``language``."""
@@ -95,10 +100,10 @@ class RAGPipeline(BaseComponent):
             if isinstance(event, DoneEvent):
                 return event.answer
             if isinstance(event, ErrorEvent):
-                raise KotaemonError(event.message, code=event.code)
+                raise event.error()
         raise RuntimeError("the answer stream ended without a done or error event")
 
-    async def astream(  # type: ignore[override]
+    async def astream(
         self,
         question: str,
         *,
@@ -106,17 +111,20 @@ class RAGPipeline(BaseComponent):
         collections: Sequence[str] | None = None,
         metadata_filter: dict[str, Any] | None = None,
         history: Sequence[ChatMessage] = (),
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Events of one answer: sources, deltas, then done or error (never an exception).
 
         Each answer also logs its RAG record, whatever its end (a client that goes away
         included).
+
+        :param principal: whose permissions apply; without one, the retriever's (if it has one).
         """
         record = RagRecord(question=question)
         try:
-            answer = self._answer(
-                question, principal, collections, metadata_filter, history, record
+            caller = require_principal(
+                principal if principal is not None else self.retriever.principal
             )
+            answer = self._answer(question, caller, collections, metadata_filter, history, record)
             async with aclosing(answer):  # closing this stream closes the LLM's at once
                 async for event in answer:
                     if isinstance(event, DoneEvent):
@@ -126,7 +134,7 @@ class RAGPipeline(BaseComponent):
         except KotaemonError as exc:
             record.outcome, record.error_code = "error", exc.code
             ANSWERS.labels("error").inc()
-            yield ErrorEvent(code=exc.code, message=exc.message)
+            yield ErrorEvent.of(exc)
         except Exception:
             log.exception("answer failed")
             record.outcome, record.error_code = "error", "internal_error"
@@ -139,12 +147,12 @@ class RAGPipeline(BaseComponent):
     async def _answer(
         self,
         question: str,
-        principal: Principal | None,
+        principal: Principal,
         collections: Sequence[str] | None,
         metadata_filter: dict[str, Any] | None,
         history: Sequence[ChatMessage],
         record: RagRecord,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         language = detect_language(question)
         if history:
             with stage("rewrite", record.timings_ms, span="rewrite question"):
@@ -162,8 +170,8 @@ class RAGPipeline(BaseComponent):
             yield tool_event
         info = self._relevance(result, language, search_query)
         evidence = outcome.evidence()
-        chunks = self._fit(question, result.chunks, language) if info.has_relevant_context else []
-        sources = evidence + chunks  # tool results first: [1]… are the systems' records
+        found = result.chunks if info.has_relevant_context else []
+        sources = self._fit(question, [*evidence, *found], language)  # tool results first
         yield SourcesEvent(sources=sources)
         answer = Answer(
             answer_id=str(uuid.uuid4()),
@@ -208,7 +216,7 @@ class RAGPipeline(BaseComponent):
         self,
         question: str,
         search_query: str,
-        principal: Principal | None,
+        principal: Principal,
         collections: Sequence[str] | None,
         metadata_filter: dict[str, Any] | None,
         language: Language,
@@ -224,12 +232,12 @@ class RAGPipeline(BaseComponent):
                 metadata_filter=metadata_filter,
             )
             return result, outcome
-        planner, caller = self.planner, principal or self.retriever.principal
+        planner = self.planner
         with stage("route", record.timings_ms, span="route intent"):
             intent = await planner.route(search_query)
         if collections is None and intent is not None and intent.collections:
             # The intent's collections, among those the caller may read (else: all readable).
-            readable = await self.retriever.store.collections(caller, list(intent.collections))
+            readable = await self.retriever.catalog.visible(principal, list(intent.collections))
             collections = [c.name for c in readable] or None
         results: list[RetrievalResult] = []
 
@@ -247,7 +255,9 @@ class RAGPipeline(BaseComponent):
             nonlocal outcome
             with stage("tools", record.timings_ms, span="tools"):
                 try:
-                    outcome = await planner.run(question, caller, intent=intent, language=language)
+                    outcome = await planner.run(
+                        question, principal, intent=intent, language=language
+                    )
                 except KotaemonError as exc:  # the model failed to plan: answer without tools
                     log.warning("tool planning failed: %s", exc)
 
@@ -270,13 +280,13 @@ class RAGPipeline(BaseComponent):
     async def _generate(
         self,
         question: str,
-        sources: list[RetrievedChunk],
+        sources: list[Source],
         language: Language,
         history: Sequence[ChatMessage],
         answer: Answer,
         record: RagRecord,
         outcome: ToolOutcome,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         if self.llm is None:
             preface = self.planner.compose(outcome, 1, language) if self.planner else []
             yield await self.extractive.answer(question, sources, language, preface=preface)
@@ -301,45 +311,43 @@ class RAGPipeline(BaseComponent):
         return (
             self.llm.context_window
             - self.max_output_tokens
-            - estimate_tokens(prompts.SYSTEM[language].template)
+            - estimate_tokens(self.system[language].template)
             - estimate_tokens(question)
             - 64  # template text and message framing
         )
 
-    def _source_block(self, marker: int, chunk: RetrievedChunk, language: Language) -> str:
-        page = prompts.PAGE[language].format(page=chunk.page) if chunk.page else ""
+    def _source_block(self, marker: int, source: Source, language: Language) -> str:
+        if isinstance(source, ToolResult):
+            title = prompts.TOOL_TITLE[language].format(tool=source.tool)
+            return prompts.SOURCE.format(marker=marker, title=title, page="", text=source.text)
+        page = prompts.PAGE[language].format(page=source.page) if source.page else ""
         return prompts.SOURCE.format(
-            marker=marker, title=chunk.document_title, page=page, text=chunk.text
+            marker=marker, title=source.document_title, page=page, text=source.text
         )
 
-    def _fit(
-        self, question: str, chunks: list[RetrievedChunk], language: Language
-    ) -> list[RetrievedChunk]:
-        """The best chunks that fit the model's window, in rank order.
+    def _fit(self, question: str, sources: list[Source], language: Language) -> list[Source]:
+        """The best sources that fit the model's window, in rank order.
 
-        The best chunk is always kept, cut to the budget if it alone is too long.
+        The first is always kept, cut to the budget if it alone is too long.
         """
         budget = self._budget(question, language)
-        kept: list[RetrievedChunk] = []
-        for chunk in chunks:
-            cost = estimate_tokens(self._source_block(len(kept) + 1, chunk, language))
+        kept: list[Source] = []
+        for source in sources:
+            cost = estimate_tokens(self._source_block(len(kept) + 1, source, language))
             if cost > budget:
                 if not kept:
                     share = max(budget, 64) / cost
-                    kept.append(
-                        chunk.model_copy(
-                            update={"text": chunk.text[: int(len(chunk.text) * share)]}
-                        )
-                    )
+                    cut = source.text[: int(len(source.text) * share)]
+                    kept.append(source.model_copy(update={"text": cut}))
                 break
             budget -= cost
-            kept.append(chunk)
+            kept.append(source)
         return kept
 
     def _messages(
         self,
         question: str,
-        sources: list[RetrievedChunk],
+        sources: list[Source],
         language: Language,
         history: Sequence[ChatMessage],
     ) -> list[ChatMessage]:
@@ -354,7 +362,7 @@ class RAGPipeline(BaseComponent):
             kept_history.insert(0, message)
         user = prompts.USER[language].format(sources="\n\n".join(blocks), question=question)
         return [
-            ChatMessage(role="system", content=prompts.SYSTEM[language].format()),
+            ChatMessage(role="system", content=self.system[language].format()),
             *kept_history,
             ChatMessage(role="user", content=user),
         ]

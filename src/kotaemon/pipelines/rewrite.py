@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import LLMError
+from kotaemon.core.language import detect_language
 from kotaemon.llms.base import ChatMessage, LLMInterface
 from kotaemon.pipelines import prompts
-from kotaemon.pipelines.language import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class QuestionRewriter(BaseComponent):
     def __init__(self, llm: LLMInterface | None = None) -> None:
         self.llm = llm
 
-    async def arun(self, question: str, *, history: Sequence[ChatMessage] = ()) -> str:  # type: ignore[override]
+    async def arun(self, question: str, *, history: Sequence[ChatMessage] = ()) -> str:
         """The query to search for ``question``; the question itself without history."""
         asked = [m.content for m in history if m.role == "user" and m.content.strip()]
         if not asked:

@@ -1,51 +1,26 @@
-"""The retriever: dense (pgvector HNSW) and BM25 keyword search fused with RRF, inside Postgres."""
+"""The retriever: dense and keyword search side by side, fused with reciprocal rank fusion."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 
 from kotaemon.core.component import BaseComponent
-from kotaemon.core.errors import (
-    EmbeddingModelMismatchError,
-    InvalidInputError,
-    KotaemonError,
-    NotFoundError,
-)
-from kotaemon.core.principal import Principal
+from kotaemon.core.errors import EmbeddingModelMismatchError, InvalidInputError, KotaemonError
+from kotaemon.core.principal import Principal, require_principal
 from kotaemon.core.schema import Collection, RetrievedChunk
 from kotaemon.embeddings.base import Embedder
 from kotaemon.observability.stages import stage
-from kotaemon.retrieval.bm25 import query_terms
+from kotaemon.retrieval.config import Mode, RetrievalConfig
 from kotaemon.retrieval.fusion import reciprocal_rank_fusion
-from kotaemon.store.base import VectorStore
+from kotaemon.store.base import SearchIndex
+from kotaemon.store.collections import CollectionStore, not_found
 
 log = logging.getLogger(__name__)
-
-Mode = Literal["hybrid", "dense", "keyword"]
-_DB = {"db.system.name": "postgresql"}
-
-
-@dataclass(frozen=True, slots=True)
-class RetrievalConfig:
-    """How results are found and fused (defaults tuned on SciFact's train split)."""
-
-    top_k: int = 6
-    mode: Mode = "hybrid"
-    rrf_k: int = 10
-    dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    overfetch: int = 4
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("hybrid", "dense", "keyword"):
-            raise InvalidInputError(f"mode must be hybrid, dense or keyword, not {self.mode!r}")
-        if not 1 <= self.top_k <= 100:
-            raise InvalidInputError(f"top_k must be between 1 and 100, got {self.top_k}")
 
 
 @dataclass(slots=True)
@@ -63,35 +38,40 @@ class VectorDBRetriever(BaseComponent):
 
     Example::
 
-        retriever = VectorDBRetriever(store, embedder, collections=["policies"])
+        retriever = VectorDBRetriever(store.collections, store.search, embedder,
+                                      principal=alice, collections=["policies"])
         for chunk in retriever.retrieve("宽限期是几天？"):
             print(chunk.score, chunk.text)
 
+    :param catalog: where the collections and their permissions are.
+    :param index: the search backend (dense and keyword search).
     :param collections: names to search; None searches every collection the principal may read.
-    :param principal: whose permissions apply (default: the local user).
+    :param principal: whose permissions apply when a call names none; without one, every call
+        must pass its own (a missing principal is an error, never the local admin).
     """
 
     def __init__(
         self,
-        store: VectorStore,
+        catalog: CollectionStore,
+        index: SearchIndex,
         embedder: Embedder,
         *,
         collections: Sequence[str] | None = None,
         principal: Principal | None = None,
         config: RetrievalConfig | None = None,
     ) -> None:
-        self.store = store
+        self.catalog = catalog
+        self.index = index
         self.embedder = embedder
         self.collections = list(collections) if collections is not None else None
-        self.principal = principal or Principal.local()
+        self.principal = principal
         self.config = config or RetrievalConfig()
+        self._db = {"db.system.name": index.system}  # for the search spans
 
     def retrieve(self, query: str, **kwargs: Any) -> list[RetrievedChunk]:
-        """The best chunks for ``query`` (synchronous; see :meth:`aretrieve`)."""
-        return self.run(query, **kwargs).chunks
-
-    async def aretrieve(self, query: str, **kwargs: Any) -> list[RetrievedChunk]:
-        return (await self.arun(query, **kwargs)).chunks
+        """The best chunks for ``query`` (synchronous; ``arun`` gives scores and timings too)."""
+        result: RetrievalResult = self.run(query, **kwargs)
+        return result.chunks
 
     async def arun(
         self,
@@ -110,11 +90,11 @@ class VectorDBRetriever(BaseComponent):
         """
         if not query.strip():
             raise InvalidInputError("the query is empty; ask a question", code="empty_query")
-        top_k = top_k or self.config.top_k
-        mode = mode or self.config.mode
-        RetrievalConfig(top_k=top_k, mode=mode)  # validates the per-call values
-        targets = await self._targets(principal or self.principal, collections, mode)
-        limit = top_k * self.config.overfetch if mode == "hybrid" else top_k
+        config = self.config.with_changes(top_k=top_k, mode=mode)
+        top_k, mode = config.top_k, config.mode
+        caller = require_principal(principal if principal is not None else self.principal)
+        targets = await self._targets(caller, collections, mode)
+        limit = top_k * config.overfetch if mode == "hybrid" else top_k
         dense: list[RetrievedChunk] = []
         keyword: list[RetrievedChunk] = []
         timings: dict[str, float] = {}
@@ -127,17 +107,16 @@ class VectorDBRetriever(BaseComponent):
                 **{"gen_ai.request.model": self.embedder.model},
             ):
                 vector = await self.embedder.embed_query(query)
-            with stage("dense", timings, span="dense search", **_DB):
-                found = await self.store.dense_search(
+            with stage("dense", timings, span="dense search", **self._db):
+                found = await self.index.dense_search(
                     targets, vector, limit=limit, metadata_filter=metadata_filter
                 )
             dense.extend(found)
 
         async def run_keyword() -> None:
-            with stage("keyword", timings, span="keyword search", **_DB):
-                terms = query_terms(query)
-                found = await self.store.keyword_search(
-                    targets, terms, limit=limit, metadata_filter=metadata_filter
+            with stage("keyword", timings, span="keyword search", **self._db):
+                found = await self.index.keyword_search(
+                    targets, query, limit=limit, metadata_filter=metadata_filter
                 )
             keyword.extend(found)
 
@@ -156,8 +135,8 @@ class VectorDBRetriever(BaseComponent):
             return RetrievalResult(keyword[:top_k], None, timings)
         with stage("fuse", timings, span="fuse results"):
             fused = reciprocal_rank_fusion(
-                [(dense, self.config.dense_weight), (keyword, self.config.keyword_weight)],
-                k=self.config.rrf_k,
+                [(dense, config.dense_weight), (keyword, config.keyword_weight)],
+                k=config.rrf_k,
                 limit=top_k,
             )
         return RetrievalResult(fused, top_dense, timings)
@@ -171,14 +150,10 @@ class VectorDBRetriever(BaseComponent):
         :raises EmbeddingModelMismatchError: if a named collection uses another model (dense).
         """
         names = names if names is not None else self.collections
-        found = await self.store.collections(principal, names)
+        found = await self.catalog.visible(principal, names)
         missing = set(names or ()) - {c.name for c in found}
         if missing:
-            raise NotFoundError(
-                f"collection {sorted(missing)[0]!r} not found; list collections with "
-                "`kotaemon collections`",
-                code="collection_not_found",
-            )
+            raise not_found(sorted(missing)[0])
         foreign = [c.name for c in found if c.embedding_model != self.embedder.model]
         if foreign and names is None:  # searching everything: skip what this model cannot read
             log.info("skipping collections of other embedding models: %s", ", ".join(foreign))

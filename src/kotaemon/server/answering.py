@@ -72,7 +72,8 @@ async def answer_events(
                     )
                     await _audit(request, principal, event.answer, collections)
                 except KotaemonError as exc:
-                    yield ErrorEvent(code=exc.code, message=f"the answer was not saved: {exc}")
+                    exc.message = f"the answer was not saved: {exc.message}"
+                    yield ErrorEvent.of(exc)
                     return
             yield event
 
@@ -87,11 +88,11 @@ async def _record(
 ) -> None:
     answer = done.answer
     if conversation is None and start:
-        conversation = await engine.answers.start_conversation(
+        conversation = await engine.store.answers.start_conversation(
             principal, answer.question, collections
         )
     answer.conversation_id = conversation.id if conversation else None
-    await engine.answers.record(principal, answer, conversation_id=answer.conversation_id)
+    await engine.store.answers.record(principal, answer, conversation_id=answer.conversation_id)
 
 
 async def _audit(
@@ -123,7 +124,7 @@ async def stream_response(
     try:
         first = await anext(events)
         if isinstance(first, ErrorEvent):
-            raise KotaemonError(first.message, code=first.code)
+            raise first.error()
     except BaseException:
         await events.aclose()
         raise
@@ -137,8 +138,8 @@ async def final_answer(events: AsyncGenerator[Event, None]) -> Answer:
             if isinstance(event, DoneEvent):
                 return event.answer
             if isinstance(event, ErrorEvent):
-                raise KotaemonError(event.message, code=event.code)
-    raise KotaemonError("the answer ended without a result", code="internal_error")
+                raise event.error()
+    raise KotaemonError("the answer ended without a result")
 
 
 async def _prepend(first: Event, rest: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:

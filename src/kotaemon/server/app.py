@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from kotaemon.observability.tracing import setup_tracing
 from kotaemon.server.auth.authenticator import Authenticator
@@ -33,17 +34,24 @@ from kotaemon.server.routes import (
 from kotaemon.server.telemetry import TelemetryMiddleware
 from kotaemon.settings import Settings
 
+#: Where the reference pages' scripts and styles are served (from the fastapi-offline package).
+DOCS_ASSETS = "/docs-assets"
+
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     """The HTTP service; its lifespan opens the :class:`~kotaemon.engine.Engine`.
 
     :param with_worker: also run ingestion jobs in this process (one-machine installs).
     """
-    app = FastAPI(
+    # The reference pages (/docs, /redoc) load their scripts from this server, never from a
+    # CDN: they work offline and behind a default-deny network policy. No online validator.
+    app = FastAPIOffline(
         title="kotaemon",
         summary="Cited, streamed answers from your knowledge base.",
         version=version("kotaemon"),
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     setup_tracing()
     app.state.settings = settings

@@ -9,13 +9,11 @@ from starlette.requests import Request
 from kotaemon.core.principal import Principal
 from kotaemon.observability.logging import REQUEST_ID
 from kotaemon.observability.tracing import current_ids
-from kotaemon.store.security import SecurityStore
 
 
 async def audit(request: Request, principal: Principal, action: str, **fields: Any) -> None:
     """Append ``action`` by ``principal`` (``resource``, ``answer_id``, ``details``)."""
-    store = request.state.engine.store
-    await SecurityStore(store).audit(
+    await request.state.engine.store.security.audit(
         principal,
         action,
         request_id=REQUEST_ID.get(),

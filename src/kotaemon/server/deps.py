@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from kotaemon.core.errors import PermissionDeniedError, StoreError
+from kotaemon.core.errors import PermissionDeniedError
 from kotaemon.core.principal import Principal
 from kotaemon.engine import Engine
 from kotaemon.observability.logging import USER_ID
@@ -23,26 +23,27 @@ from kotaemon.store.security import SecurityStore
 
 
 async def get_engine(request: Request) -> Engine:
-    return request.state.engine
+    engine: Engine = request.state.engine
+    return engine
 
 
 async def get_store(request: Request) -> PostgresStore:
-    store = request.state.engine.store
-    if store is None:
-        raise StoreError("the database is not open yet; retry shortly")
+    store: PostgresStore = request.state.engine.store
     return store
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_security(request: Request) -> SecurityStore:
-    return SecurityStore(await get_store(request))
+    return (await get_store(request)).security
 
 
 async def get_authenticator(request: Request) -> Authenticator:
-    return request.app.state.authenticator
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
 
 
 async def current_principal(request: Request) -> Principal:

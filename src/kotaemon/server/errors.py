@@ -1,9 +1,10 @@
 """Every error leaves the service as ``{"error": {"code": ..., "message": ...}}`` with a fitting
 HTTP status.
 
-Engine errors keep their stable ``code``; the status follows the error's class (or, for an
-``error`` event of the answer stream, which carries only the code, the code). Anything else is a
-500 ``internal_error`` whose details go to the log, never to the client.
+Engine errors keep their stable ``code`` and are served with their class's ``status`` (see
+:mod:`kotaemon.core.errors`); an ``error`` event of the answer stream carries the status of the
+error it came from. Anything else is a 500 ``internal_error`` whose details go to the log,
+never to the client.
 """
 
 from __future__ import annotations
@@ -17,73 +18,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from kotaemon.core.errors import (
-    AuthenticationError,
-    ConflictError,
-    EmbeddingError,
-    EmbeddingModelMismatchError,
-    FileTooLargeError,
-    IngestError,
-    InvalidInputError,
-    KotaemonError,
-    LLMError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    StoreError,
-    UnsupportedFileError,
-)
+from kotaemon.core.errors import KotaemonError
 from kotaemon.core.schema import ErrorEvent
 from kotaemon.server.models import ErrorDetail, ErrorResponse
 
 log = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "the server failed unexpectedly; retry, and tell its operator if it persists"
-
-#: Status by error class, most specific first.
-_CLASS_STATUS: tuple[tuple[type[KotaemonError], int], ...] = (
-    (AuthenticationError, 401),
-    (RateLimitedError, 429),
-    (UnsupportedFileError, 415),
-    (FileTooLargeError, 413),
-    (IngestError, 422),
-    (InvalidInputError, 422),
-    (NotFoundError, 404),
-    (PermissionDeniedError, 403),
-    (ConflictError, 409),
-    (EmbeddingModelMismatchError, 409),
-    (StoreError, 503),
-    (EmbeddingError, 502),
-    (LLMError, 502),
-)
-
-#: Status by code: the classes' default codes, the codes raised with a specific one, and the
-#: service's own. Codes override the class (an ``llm_timeout`` is an LLMError, but a 504).
-_CODE_STATUS: dict[str, int] = {
-    **{cls.code: status for cls, status in _CLASS_STATUS},
-    "empty_query": 422,
-    "invalid_collection_name": 422,
-    "collection_not_found": 404,
-    "document_not_found": 404,
-    "job_not_found": 404,
-    "conversation_not_found": 404,
-    "answer_not_found": 404,
-    "model_not_found": 404,
-    "collection_exists": 409,
-    "llm_timeout": 504,
-    "llm_rate_limited": 429,
-    "not_ready": 503,
-    "metrics_unauthorized": 401,
-    "api_key_not_found": 404,
-    "auth_unavailable": 503,
-    "sign_in_unavailable": 404,
-    "rate_limit_unavailable": 503,
-}
-
-#: For codes the table does not know (an ``error`` event names no class): codes follow these
-#: naming rules.
-_PREFIX_STATUS = (("llm_", 502), ("store_", 503), ("embedding_", 502), ("invalid_", 422))
-_SUFFIX_STATUS = (("_not_found", 404),)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -122,38 +63,20 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in statuses}
 
 
-def status_for(code: str, error: KotaemonError | None = None) -> int:
-    """The HTTP status of an engine error code (and, when known, its exception)."""
-    if code in _CODE_STATUS:
-        return _CODE_STATUS[code]
-    if error is not None:
-        for cls, status in _CLASS_STATUS:
-            if isinstance(error, cls):
-                return status
-    for prefix, status in _PREFIX_STATUS:
-        if code.startswith(prefix):
-            return status
-    for suffix, status in _SUFFIX_STATUS:
-        if code.endswith(suffix):
-            return status
-    return 500
-
-
-def public_error(
-    code: str, message: str, error: KotaemonError | None = None
-) -> tuple[int, str, str]:
+def public_error(error: KotaemonError) -> tuple[int, str, str]:
     """``(status, code, message)`` as a client may see them: a 500 hides its details."""
-    status = status_for(code, error)
-    if status == 500:
-        log.error("request failed: code=%s message=%s", code, message)
+    if error.status == 500:
+        log.error("request failed: code=%s message=%s", error.code, error.message)
         return 500, "internal_error", INTERNAL_MESSAGE
-    return status, code, message
+    return error.status, error.code, error.message
 
 
 def public_event(event: ErrorEvent) -> ErrorEvent:
     """An ``error`` event as a client may see it (see :func:`public_error`)."""
-    _, code, message = public_error(event.code, event.message)
-    return ErrorEvent(code=code, message=message)
+    error = event.error()
+    status, error.code, error.message = public_error(error)
+    error.status = status
+    return ErrorEvent.of(error)
 
 
 def error_response(
@@ -165,9 +88,7 @@ def error_response(
 
 async def _kotaemon_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KotaemonError)
-    return error_response(
-        *public_error(exc.code, exc.message, exc), headers=getattr(exc, "headers", None)
-    )
+    return error_response(*public_error(exc), headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

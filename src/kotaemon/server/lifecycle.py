@@ -36,7 +36,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     authenticator = app.state.authenticator
     await authenticator.open()
     try:
-        async with Engine(app.state.settings) as engine, anyio.create_task_group() as tg:
+        # No default principal: a request that forgot to pass its caller fails, never runs as admin.
+        engine = Engine(app.state.settings, local_user=False)
+        async with engine, anyio.create_task_group() as tg:
             if app.state.with_worker:
                 tg.start_soon(partial(engine.work, install_signal_handlers=False))
             yield {"engine": engine}

@@ -26,6 +26,7 @@ from kotaemon.core.schema import (
     RetrievedChunk,
     ToolCallRecord,
 )
+from kotaemon.retrieval.config import Mode, TopK
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 CollectionNames = Annotated[
@@ -76,12 +77,10 @@ class SearchRequest(_Request):
     query: Question = Field(examples=["late payment fee"])
     collections: CollectionNames
     filter: MetadataFilter
-    top_k: int | None = Field(
-        default=None, ge=1, le=100, description="Chunks to return (default: KOTAEMON_TOP_K)."
+    top_k: TopK | None = Field(
+        default=None, description="Chunks to return, 1-100 (default: KOTAEMON_TOP_K)."
     )
-    mode: Literal["hybrid", "dense", "keyword"] | None = Field(
-        default=None, description="Default: KOTAEMON_RETRIEVAL_MODE."
-    )
+    mode: Mode | None = Field(default=None, description="Default: KOTAEMON_RETRIEVAL_MODE.")
 
 
 class SearchResponse(BaseModel):

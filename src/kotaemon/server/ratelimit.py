@@ -17,7 +17,7 @@ from typing import Protocol
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from kotaemon.core.errors import KotaemonError
+from kotaemon.core.errors import UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class RedisRateLimiter:
             if self.fail_open:
                 log.warning("rate limit not checked, Redis is unavailable: %s", type(exc).__name__)
                 return 0.0
-            raise KotaemonError(
+            raise UnavailableError(
                 "rate limits cannot be checked (Redis is unavailable); retry shortly",
                 code="rate_limit_unavailable",
             ) from exc

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 from kotaemon.core.errors import NotFoundError
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Answer, Conversation, ConversationTurn, Feedback, Rating
-from kotaemon.store.postgres import PostgresStore, is_uuid
+from kotaemon.store.database import Database, is_uuid
 from kotaemon.store.queries import query
 
 #: Longest conversation title, taken from its first question.
@@ -25,14 +25,14 @@ class AnswerStore:
 
     Example::
 
-        answers = AnswerStore(store)
+        answers = AnswerStore(db)
         conversation = await answers.start_conversation(principal, "宽限期是几天？", None)
         await answers.record(principal, answer, conversation_id=conversation.id)
         turns = await answers.turns(principal, conversation.id)
     """
 
-    def __init__(self, store: PostgresStore) -> None:
-        self.store = store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def start_conversation(
         self, principal: Principal, first_question: str, collections: list[str] | None
@@ -41,7 +41,7 @@ class AnswerStore:
         if len(title) > TITLE_CHARS:
             title = title[: TITLE_CHARS - 1] + "…"
         params = {"owner_id": principal.user_id, "title": title, "collections": collections}
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             row = await (await conn.execute(query("insert_conversation"), params)).fetchone()
         assert row is not None
         return _conversation(row)
@@ -54,7 +54,7 @@ class AnswerStore:
         row = None
         if is_uuid(conversation_id):
             params = {"conversation_id": conversation_id, "owner_id": principal.user_id}
-            async with self.store.connection() as conn:
+            async with self.db.connection() as conn:
                 row = await (await conn.execute(query("select_conversation"), params)).fetchone()
         if row is None:
             raise _conversation_not_found(conversation_id)
@@ -64,7 +64,7 @@ class AnswerStore:
         self, principal: Principal, *, limit: int = 50, offset: int = 0
     ) -> list[Conversation]:
         params = {"owner_id": principal.user_id, "limit": limit, "offset": offset}
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             rows = await (await conn.execute(query("list_conversations"), params)).fetchall()
         return [_conversation(r) for r in rows]
 
@@ -73,7 +73,7 @@ class AnswerStore:
         row = None
         if is_uuid(conversation_id):
             params = {"conversation_id": conversation_id, "owner_id": principal.user_id}
-            async with self.store.connection() as conn:
+            async with self.db.connection() as conn:
                 row = await (await conn.execute(query("delete_conversation"), params)).fetchone()
         if row is None:
             raise _conversation_not_found(conversation_id)
@@ -84,7 +84,7 @@ class AnswerStore:
         """The newest ``limit`` turns of one of the principal's conversations, oldest first."""
         await self.conversation(principal, conversation_id)
         params = {"conversation_id": conversation_id, "limit": limit}
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             rows = await (await conn.execute(query("conversation_answers"), params)).fetchall()
         return [
             ConversationTurn(
@@ -116,7 +116,7 @@ class AnswerStore:
             "call_log": Jsonb([c.model_dump(mode="json") for c in answer.call_log]),
             "usage": Jsonb(answer.usage.model_dump(mode="json")),
         }
-        async with self.store.transaction() as conn:
+        async with self.db.transaction() as conn:
             await conn.execute(query("insert_answer"), params)
             if conversation_id is not None:
                 await conn.execute(query("touch_conversation"), params)
@@ -130,7 +130,7 @@ class AnswerStore:
         """
         owner = None
         if is_uuid(answer_id):
-            async with self.store.connection() as conn:
+            async with self.db.connection() as conn:
                 owner = await (
                     await conn.execute(query("select_answer_owner"), {"answer_id": answer_id})
                 ).fetchone()
@@ -142,7 +142,7 @@ class AnswerStore:
             "rating": rating,
             "comment": comment,
         }
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             row = await (await conn.execute(query("upsert_feedback"), params)).fetchone()
         assert row is not None
         return Feedback(**{**row, "answer_id": str(row["answer_id"])})

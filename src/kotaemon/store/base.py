@@ -1,33 +1,70 @@
-"""The store interface the engine's components depend on.
+"""The search interface every vector store implements, and the records ingestion hands the store.
+
+Search is two narrow operations, each over the collections the caller may read (obtained from
+:meth:`~kotaemon.store.collections.CollectionStore.visible` for the caller's principal, so a
+chunk of a collection the caller cannot read is never scored):
+
+* :meth:`SearchIndex.dense_search`: nearest chunks to a query vector (cosine similarity);
+* :meth:`SearchIndex.keyword_search`: chunks ranked by BM25 for the query's words.
+
+Fusing the two rankings is not the index's job (:mod:`kotaemon.retrieval.fusion`).
 
 Filters: ``metadata_filter`` is a JSON object; a chunk matches when its metadata contains every
-key with an equal value (JSON containment). Permissions: readers pass only collections obtained
-from :meth:`VectorStore.collections` for the caller's principal, so a chunk of a collection the
-caller cannot read is never scored.
+key with an equal value (JSON containment). Scores: ``dense_search`` sets ``score`` and
+``dense_score`` to the cosine similarity, ``keyword_search`` sets ``score`` and
+``keyword_score`` to the BM25 score; results come best first, at most ``limit`` of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection, RetrievedChunk
+
+
+class SearchIndex(Protocol):
+    """Finds chunks; :class:`~kotaemon.store.search.PostgresSearch` implements it."""
+
+    #: The backend's name in traces (OpenTelemetry ``db.system.name``), e.g. ``postgresql``.
+    system: str
+
+    async def dense_search(
+        self,
+        collections: Sequence[Collection],
+        vector: np.ndarray,
+        *,
+        limit: int,
+        metadata_filter: dict[str, Any] | None = None,
+    ) -> list[RetrievedChunk]:
+        """Chunks nearest to ``vector``, in collections that share one embedding space."""
+        ...
+
+    async def keyword_search(
+        self,
+        collections: Sequence[Collection],
+        query: str,
+        *,
+        limit: int,
+        metadata_filter: dict[str, Any] | None = None,
+    ) -> list[RetrievedChunk]:
+        """Chunks ranked by BM25 for the words of ``query`` (Chinese segmented, others stemmed)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class ChunkRecord:
-    """A chunk ready to store: text, position, vector and BM25 terms."""
+    """A chunk ready to store: the text shown, the text indexed, its position and vector."""
 
     text: str
+    #: What is embedded and keyword-indexed (the heading path, then the text).
+    indexed_text: str
     ordinal: int
     token_count: int
     embedding: np.ndarray
-    term_tf: dict[int, int]
-    term_count: int
     page: int | None = None
     heading: str | None = None
 
@@ -49,55 +86,3 @@ class WriteResult:
     document_id: str
     status: Literal["added", "replaced", "unchanged"]
     chunk_count: int
-
-
-#: Keyword term ids are hashes in [0, TERM_SPACE); pgvector's sparsevec allows 1e9 dimensions.
-TERM_SPACE = 999_999_937
-
-
-class VectorStore(Protocol):
-    """Collections, documents, chunks and their vectors; :class:`PostgresStore` implements it."""
-
-    async def collections(
-        self, principal: Principal, names: Sequence[str] | None = None, *, write: bool = False
-    ) -> list[Collection]: ...
-
-    async def collection(
-        self, principal: Principal, name: str, *, write: bool = False
-    ) -> Collection: ...
-
-    async def document_hash(self, collection: Collection, source: str) -> str | None: ...
-
-    async def write_document(
-        self,
-        collection: Collection,
-        document: DocumentRecord,
-        chunks: Sequence[ChunkRecord],
-        bm25_vector: Callable[[ChunkRecord, float], Any],
-        *,
-        force: bool = False,
-    ) -> WriteResult: ...
-
-    async def cached_embeddings(
-        self, space_id: int, hashes: Sequence[bytes]
-    ) -> dict[bytes, np.ndarray]: ...
-
-    async def cache_embeddings(self, space_id: int, items: dict[bytes, np.ndarray]) -> None: ...
-
-    async def dense_search(
-        self,
-        collections: Sequence[Collection],
-        vector: np.ndarray,
-        *,
-        limit: int,
-        metadata_filter: dict[str, Any] | None = None,
-    ) -> list[RetrievedChunk]: ...
-
-    async def keyword_search(
-        self,
-        collections: Sequence[Collection],
-        terms: Sequence[int],
-        *,
-        limit: int,
-        metadata_filter: dict[str, Any] | None = None,
-    ) -> list[RetrievedChunk]: ...

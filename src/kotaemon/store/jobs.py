@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from kotaemon.core.errors import NotFoundError
 from kotaemon.core.schema import Collection, IngestJob, JobError, JobProgress, JobState
-from kotaemon.store.postgres import PostgresStore, is_uuid
+from kotaemon.store.database import Database, is_uuid
 from kotaemon.store.queries import query
 
 
@@ -45,14 +45,14 @@ class JobStore:
 
     Example::
 
-        jobs = JobStore(store)
+        jobs = JobStore(db)
         [job] = await jobs.submit(collection, [new_file], submitted_by="alice", max_attempts=3)
         record = await jobs.start(job.id)       # in the worker
         await jobs.succeed(job.id, result="added", document_id=..., chunk_count=12)
     """
 
-    def __init__(self, store: PostgresStore) -> None:
-        self.store = store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def submit(
         self,
@@ -65,7 +65,7 @@ class JobStore:
     ) -> list[IngestJob]:
         """Store the files and queue one job for each, all in one transaction."""
         ids = []
-        async with self.store.transaction() as conn:
+        async with self.db.transaction() as conn:
             for f in files:
                 await conn.execute(
                     query("insert_file"),
@@ -105,7 +105,7 @@ class JobStore:
         """
         if document_id is not None:
             await self.document(collection, document_id)
-        async with self.store.transaction() as conn:
+        async with self.db.transaction() as conn:
             rows = await (
                 await conn.execute(
                     query("insert_reindex_jobs"),
@@ -126,7 +126,7 @@ class JobStore:
         """
         row = None
         if is_uuid(document_id):
-            async with self.store.connection() as conn:
+            async with self.db.connection() as conn:
                 row = await (
                     await conn.execute(
                         query("find_document_by_id"),
@@ -148,7 +148,7 @@ class JobStore:
         """
         row = None
         if is_uuid(job_id):
-            async with self.store.connection() as conn:
+            async with self.db.connection() as conn:
                 row = await (await conn.execute(query("select_job"), {"job_id": job_id})).fetchone()
         if row is None:
             raise NotFoundError(f"job {job_id!r} not found", code="job_not_found")
@@ -158,7 +158,7 @@ class JobStore:
         self, collection: Collection, *, state: JobState | None = None, limit: int = 100
     ) -> list[IngestJob]:
         """A collection's jobs, newest first."""
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             rows = await (
                 await conn.execute(
                     query("list_jobs"),
@@ -172,7 +172,7 @@ class JobStore:
 
         :raises NotFoundError: if the file is gone (its documents were deleted meanwhile).
         """
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             row = await (
                 await conn.execute(query("file_data"), {"content_hash": content_hash})
             ).fetchone()
@@ -184,12 +184,12 @@ class JobStore:
 
     async def start(self, job_id: str) -> JobRecord | None:
         """Mark the job running and count the attempt; None if it has ended already."""
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             row = await (await conn.execute(query("start_job"), {"job_id": job_id})).fetchone()
         return await self.record(job_id) if row else None
 
     async def progress(self, job_id: str, stage: str, done: int = 0, total: int = 0) -> None:
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             await conn.execute(
                 query("job_progress"),
                 {"job_id": job_id, "stage": stage, "done": done, "total": total},
@@ -207,7 +207,7 @@ class JobStore:
 
     async def requeue(self, job_id: str, code: str, message: str) -> None:
         """Back to ``queued`` after a passing failure; the queue retries it later."""
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             await conn.execute(
                 query("requeue_job"),
                 {"job_id": job_id, "error_code": code, "error_message": message},
@@ -215,7 +215,7 @@ class JobStore:
 
     async def orphaned(self, older_than_seconds: float) -> list[str]:
         """Unfinished jobs with no delivery pending in the queue."""
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             rows = await (
                 await conn.execute(query("orphaned_jobs"), {"seconds": older_than_seconds})
             ).fetchall()
@@ -223,7 +223,7 @@ class JobStore:
 
     async def counts(self) -> dict[str, int]:
         """Jobs per state."""
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             rows = await (await conn.execute(query("count_jobs_by_state"))).fetchall()
         return {r["state"]: int(r["n"]) for r in rows}
 
@@ -237,7 +237,7 @@ class JobStore:
             "error_code": None,
             "error_message": None,
         }
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             await conn.execute(query("finish_job"), params | fields)
 
 

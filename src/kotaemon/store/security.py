@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from kotaemon.core.errors import NotFoundError
 from kotaemon.core.principal import Principal
-from kotaemon.store.postgres import PostgresStore, is_uuid
+from kotaemon.store.database import Database, is_uuid
 from kotaemon.store.queries import query
 
 #: Every API key starts with this, so a bearer token is known for a key without a lookup.
@@ -70,13 +70,13 @@ class SecurityStore:
 
     Example::
 
-        security = SecurityStore(store)
+        security = SecurityStore(db)
         key, info = await security.create_api_key(admin, name="crm-bot", ...)
         check = await security.check_api_key(key)
     """
 
-    def __init__(self, store: PostgresStore) -> None:
-        self.store = store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # --- API keys ----------------------------------------------------------------------------
 
@@ -104,13 +104,13 @@ class SecurityStore:
             "created_by": creator.user_id,
             "expires_at": expires_at,
         }
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             row = await (await conn.execute(query("insert_api_key"), params)).fetchone()
         assert row is not None
         return key, _key_info(row)
 
     async def api_keys(self) -> list[ApiKeyInfo]:
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             rows = await (await conn.execute(query("list_api_keys"))).fetchall()
         return [_key_info(r) for r in rows]
 
@@ -118,7 +118,7 @@ class SecurityStore:
         """:raises NotFoundError: if there is no such key."""
         row = None
         if is_uuid(key_id):
-            async with self.store.connection() as conn:
+            async with self.db.connection() as conn:
                 row = await (
                     await conn.execute(query("revoke_api_key"), {"key_id": key_id})
                 ).fetchone()
@@ -127,7 +127,7 @@ class SecurityStore:
 
     async def check_api_key(self, key: str) -> KeyCheck:
         key_hash = digest(key)
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             row = await (
                 await conn.execute(query("find_api_key"), {"key_hash": key_hash})
             ).fetchone()
@@ -158,13 +158,13 @@ class SecurityStore:
             "nonce": nonce,
             "next_path": next_path,
         }
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             await conn.execute(query("insert_login"), params)
         return state
 
     async def take_login(self, state: str) -> dict[str, str] | None:
         """The sign-in ``state`` names, once (None if unknown, used or too old)."""
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             return await (await conn.execute(query("take_login"), {"state": state})).fetchone()
 
     async def start_session(self, principal: Principal, *, expires_at: datetime) -> tuple[str, str]:
@@ -177,20 +177,20 @@ class SecurityStore:
             "csrf_token": csrf,
             "expires_at": expires_at,
         }
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             await conn.execute(query("insert_session"), params)
         return session_id, csrf
 
     async def session(self, session_id: str) -> tuple[Principal, str] | None:
         """The principal and CSRF token of a live session."""
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             row = await (
                 await conn.execute(query("find_session"), {"id_hash": digest(session_id)})
             ).fetchone()
         return (Principal.from_json(row["principal"]), row["csrf_token"]) if row else None
 
     async def end_session(self, session_id: str) -> None:
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             await conn.execute(query("delete_session"), {"id_hash": digest(session_id)})
 
     # --- audit -------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ class SecurityStore:
             "trace_id": trace_id,
             "client_ip": client_ip,
         }
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             await conn.execute(query("insert_audit_event"), params)
 
     async def audit_events(
@@ -236,7 +236,7 @@ class SecurityStore:
             "until": until,
             "limit": limit,
         }
-        async with self.store.connection() as conn:
+        async with self.db.connection() as conn:
             rows = await (await conn.execute(query("list_audit_events"), params)).fetchall()
         return [
             AuditEvent(**{**r, "answer_id": str(r["answer_id"]) if r["answer_id"] else None})
@@ -247,7 +247,7 @@ class SecurityStore:
 
     async def purge(self, *, conversation_days: int, audit_days: int) -> None:
         """Delete what is older than the retention settings, and ended sessions."""
-        async with self.store.transaction() as conn:
+        async with self.db.transaction() as conn:
             await conn.execute(query("purge_old_conversations"), {"days": conversation_days})
             await conn.execute(query("purge_old_answers"), {"days": conversation_days})
             await conn.execute(query("purge_expired_auth"))
@@ -258,7 +258,7 @@ class SecurityStore:
         """Delete one user's conversations, answers, feedback and sessions, revoke the API keys
         that act as them (and delete their audit rows, if asked)."""
         params = {"user_id": user_id}
-        async with self.store.transaction() as conn:
+        async with self.db.transaction() as conn:
             await conn.execute(query("erase_user_feedback"), params)
             await conn.execute(query("erase_user_conversations"), params)
             await conn.execute(query("erase_user_sessions"), params)

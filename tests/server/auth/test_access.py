@@ -133,26 +133,39 @@ def test_another_users_collection_is_invisible(
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body"),
+    ("method", "path", "body", "status", "code"),
     [
-        ("POST", "/v1/search", {"query": "fee", "filter": {"lang": "' OR 1=1 --"}}),
-        ("POST", "/v1/search", {"query": "fee", "filter": {"x') OR true; --": 1}}),
-        ("POST", "/v1/search", {"query": "fee", "collections": ["bank' OR '1'='1"]}),
-        ("GET", "/v1/collections/bank%27%20OR%20%271%27=%271", None),
-        ("GET", "/v1/jobs/1%20OR%201=1", None),
-        ("DELETE", "/v1/collections/bank/documents/1;DROP%20TABLE%20chunks", None),
-        ("GET", "/v1/conversations/00000000-0000-0000-0000-000000000000'--", None),
-        ("POST", "/v1/answers/1%27%20OR%20%271/feedback", {"rating": "wrong"}),
+        ("POST", "/v1/search", {"query": "fee", "filter": {"lang": "' OR 1=1 --"}}, 200, None),
+        ("POST", "/v1/search", {"query": "fee", "filter": {"x') OR true; --": 1}}, 200, None),
+        ("POST", "/v1/search", {"query": "fee", "collections": ["bank' OR '1'='1"]}, 404,
+         "collection_not_found"),
+        ("GET", "/v1/collections/bank%27%20OR%20%271%27=%271", None, 404,
+         "collection_not_found"),
+        ("GET", "/v1/jobs/1%20OR%201=1", None, 404, "job_not_found"),
+        ("DELETE", "/v1/collections/bank/documents/1;DROP%20TABLE%20chunks", None, 404,
+         "collection_not_found"),
+        ("GET", "/v1/conversations/00000000-0000-0000-0000-000000000000'--", None, 404,
+         "conversation_not_found"),
+        ("POST", "/v1/answers/1%27%20OR%20%271/feedback", {"rating": "wrong"}, 404,
+         "answer_not_found"),
     ],
-)
+)  # fmt: skip
 def test_injection_attempts_find_nothing_and_break_nothing(
-    http: httpx.Client, idp: FakeOIDCProvider, method: str, path: str, body: dict | None
+    http: httpx.Client,
+    idp: FakeOIDCProvider,
+    method: str,
+    path: str,
+    body: dict | None,
+    status: int,
+    code: str | None,
 ) -> None:
-    user = _user(idp, "eve")
+    user = _user(idp, "eve")  # may read nothing: every lookup must come back empty
     response = http.request(method, path, json=body, headers=user)
-    assert response.status_code in (200, 403, 404, 422), response.text
-    if response.status_code == 200:
+    assert response.status_code == status, response.text
+    if code is None:
         assert response.json()["chunks"] == []
+    else:
+        assert response.json()["error"]["code"] == code
     assert http.get("/v1/collections/bank", headers=bearer(idp.token())).status_code == 200
 
 

@@ -3,14 +3,13 @@ appear in logs, spans, error messages or responses, whatever the requests."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from ...conftest import LogCapture, SpanCapture
 from ...fakes.oidc_provider import CLIENT_SECRET, FakeOIDCProvider
 from ...fakes.openai_server import FakeOpenAIServer
 from ..conftest import live_server
@@ -27,8 +26,8 @@ def test_no_secret_leaks_anywhere(
     fake_llm: FakeOpenAIServer,
     idp: FakeOIDCProvider,
     tmp_path: Path,
-    json_log: io.StringIO,
-    spans: InMemorySpanExporter,
+    json_log: LogCapture,
+    spans: SpanCapture,
 ) -> None:
     settings = oidc_settings(
         secure_database,

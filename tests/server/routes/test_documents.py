@@ -182,6 +182,20 @@ def test_a_zip_bomb_fails_without_being_unpacked(http: httpx.Client, collection:
         ([("a.txt", b"one")], {"metadata": "{not json"}, 422, "invalid_metadata"),
         ([("a.txt", b"one")], {"metadata": "[1, 2]"}, 422, "invalid_metadata"),
         ([("ok.txt", b"fine"), ("notes.pdf", b"plain text, not a PDF")], {}, 422, "corrupt_file"),
+        # Keys the system sets may not come from a writer: a passage could pass for a
+        # tool's live record.
+        (
+            [("a.txt", b"text")],
+            {"metadata": '{"tool": "repayment_records"}'},
+            422,
+            "reserved_metadata_key",
+        ),
+        (
+            [("a.txt", b"text")],
+            {"metadata": '{"kotaemon.kind": "tool"}'},
+            422,
+            "reserved_metadata_key",
+        ),
     ],
 )
 def test_a_refused_upload_stores_and_queues_nothing(

@@ -17,7 +17,7 @@ import anyio
 import httpx
 import jwt
 
-from kotaemon.core.errors import AuthenticationError, KotaemonError
+from kotaemon.core.errors import AuthenticationError, UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class OIDCProvider:
             url = f"{self.issuer}/.well-known/openid-configuration"
             document = await self._get_json(url)
             if document.get("issuer", "").rstrip("/") != self.issuer:
-                raise KotaemonError(
+                raise UnavailableError(
                     f"the discovery document at {url} names another issuer; check "
                     "KOTAEMON_OIDC_ISSUER",
                     code="auth_unavailable",
@@ -141,11 +141,12 @@ class OIDCProvider:
             "redirect_uri": redirect_uri,
             "client_id": client_id,
         }
+        # A confidential client authenticates with its secret; a public one only by PKCE.
         auth = httpx.BasicAuth(client_id, client_secret) if client_secret else None
         try:
-            response = await self._http.post(endpoint, data=form, auth=auth)
+            response = await self._http.request("POST", endpoint, data=form, auth=auth)
         except httpx.HTTPError as exc:
-            raise KotaemonError(
+            raise UnavailableError(
                 f"the identity provider is unreachable ({type(exc).__name__}); retry",
                 code="auth_unavailable",
             ) from exc
@@ -205,15 +206,15 @@ class OIDCProvider:
                 raise ValueError("not a JSON object")
             return document
         except (httpx.HTTPError, ValueError) as exc:
-            raise KotaemonError(
+            raise UnavailableError(
                 f"cannot read {url} from the identity provider ({type(exc).__name__}); "
                 "check KOTAEMON_OIDC_ISSUER and that the provider is up",
                 code="auth_unavailable",
             ) from exc
 
 
-def _unavailable(reason: str) -> KotaemonError:
-    return KotaemonError(f"{reason}; check the provider", code="auth_unavailable")
+def _unavailable(reason: str) -> UnavailableError:
+    return UnavailableError(f"{reason}; check the provider", code="auth_unavailable")
 
 
 def _invalid(reason: str) -> AuthenticationError:

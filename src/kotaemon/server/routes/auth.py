@@ -19,8 +19,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
-from kotaemon.core.errors import AuthenticationError, ConfigurationError
+from kotaemon.core.errors import AuthenticationError, NotFoundError
 from kotaemon.server.auth.authenticator import LOGIN_COOKIE, SESSION_COOKIE, Authenticator
+from kotaemon.server.auth.oidc import OIDCProvider
 from kotaemon.server.deps import AuthenticatorDep, CurrentPrincipal, SecurityDep, SettingsDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.settings import Settings
@@ -177,9 +178,9 @@ async def logout(
     return response
 
 
-def _browser_flow(authenticator: Authenticator, settings: Settings):
+def _browser_flow(authenticator: Authenticator, settings: Settings) -> tuple[OIDCProvider, str]:
     if authenticator.provider is None or not settings.oidc_client_id or not settings.public_url:
-        raise ConfigurationError(
+        raise NotFoundError(
             "browser sign-in is not set up here: it needs KOTAEMON_AUTH=oidc, "
             "KOTAEMON_OIDC_CLIENT_ID and "
             "KOTAEMON_PUBLIC_URL",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -27,7 +29,7 @@ _STREAM_EXAMPLE = (
     'event: done\ndata: {"type":"done","answer":{...}}\n\n'
 )
 
-_ANSWER_RESPONSES: dict[int | str, dict] = {
+_ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The answer (`stream: false`), or with `stream: true` a "
         "`text/event-stream`: `sources`, then `delta` pieces, then exactly one `done` (with "
@@ -63,8 +65,8 @@ async def chat(
 ) -> Answer | Response:
     conversation, history, collections = None, [], body.collections
     if body.conversation_id is not None:
-        conversation = await engine.answers.conversation(principal, body.conversation_id)
-        turns = await engine.answers.turns(principal, conversation.id, limit=HISTORY_TURNS)
+        conversation = await engine.store.answers.conversation(principal, body.conversation_id)
+        turns = await engine.store.answers.turns(principal, conversation.id, limit=HISTORY_TURNS)
         history = history_of(turns)
         collections = collections if collections is not None else conversation.collections
     events = answer_events(

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/collections", tags=["collections"])
     responses=error_responses(*COMMON_ERRORS),
 )
 async def list_collections(store: StoreDep, principal: ReaderPrincipal) -> CollectionList:
-    found = await store.collections(principal)
+    found = await store.collections.visible(principal)
     return CollectionList(collections=[CollectionPublic.of(c) for c in found])
 
 
@@ -41,7 +41,7 @@ async def create_collection(
     request: Request,
     response: Response,
 ) -> CollectionPublic:
-    created = await store.create_collection(
+    created = await store.collections.create(
         principal,
         body.name,
         model=engine.embedder.model,
@@ -61,7 +61,7 @@ async def create_collection(
 async def get_collection(
     name: str, store: StoreDep, principal: ReaderPrincipal
 ) -> CollectionPublic:
-    return CollectionPublic.of(await store.collection(principal, name))
+    return CollectionPublic.of(await store.collections.get(principal, name))
 
 
 @router.patch(
@@ -76,7 +76,7 @@ async def update_collection(
     store: StoreDep,
     principal: WriterPrincipal,
 ) -> CollectionPublic:
-    updated = await store.update_collection(principal, name, description=body.description)
+    updated = await store.collections.update(principal, name, description=body.description)
     await audit(request, principal, "collection.update", resource=name)
     return CollectionPublic.of(updated)
 
@@ -91,5 +91,5 @@ async def update_collection(
 async def delete_collection(
     name: str, request: Request, store: StoreDep, principal: WriterPrincipal
 ) -> None:
-    await store.delete_collection(principal, name)
+    await store.collections.delete(principal, name)
     await audit(request, principal, "collection.delete", resource=name)

@@ -26,7 +26,7 @@ async def list_conversations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ConversationList:
-    found = await engine.answers.conversations(principal, limit=limit, offset=offset)
+    found = await engine.store.answers.conversations(principal, limit=limit, offset=offset)
     return ConversationList(conversations=found)
 
 
@@ -38,8 +38,8 @@ async def list_conversations(
 async def get_conversation(
     conversation_id: str, engine: EngineDep, principal: ChatPrincipal
 ) -> ConversationDetail:
-    conversation = await engine.answers.conversation(principal, conversation_id)
-    turns = await engine.answers.turns(principal, conversation.id)
+    conversation = await engine.store.answers.conversation(principal, conversation_id)
+    turns = await engine.store.answers.turns(principal, conversation.id)
     return ConversationDetail(conversation=conversation, turns=turns)
 
 
@@ -53,7 +53,7 @@ async def get_conversation(
 async def delete_conversation(
     conversation_id: str, engine: EngineDep, principal: ChatPrincipal
 ) -> None:
-    await engine.answers.delete_conversation(principal, conversation_id)
+    await engine.store.answers.delete_conversation(principal, conversation_id)
 
 
 @router.post(
@@ -64,6 +64,6 @@ async def delete_conversation(
 async def rate_answer(
     answer_id: str, body: FeedbackCreate, engine: EngineDep, principal: ChatPrincipal
 ) -> Feedback:
-    feedback = await engine.answers.rate(principal, answer_id, body.rating, body.comment)
+    feedback = await engine.store.answers.rate(principal, answer_id, body.rating, body.comment)
     FEEDBACK.labels(body.rating).inc()
     return feedback

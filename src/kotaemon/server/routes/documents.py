@@ -26,6 +26,7 @@ from kotaemon.core.principal import Principal
 from kotaemon.core.schema import IngestJob, JobState
 from kotaemon.engine import Engine
 from kotaemon.ingest.loaders import sniff_media_type
+from kotaemon.ingest.pipeline import check_metadata
 from kotaemon.server.audit import audit
 from kotaemon.server.deps import EngineDep, ReaderPrincipal, SettingsDep, StoreDep, WriterPrincipal
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
@@ -60,7 +61,7 @@ async def upload_documents(
         Form(description='A JSON object stored with every file, e.g. {"lang": "en"}.'),
     ] = None,
 ) -> JobList:
-    collection = await store.writable_collection(principal, name)
+    collection = await store.collections.writable(principal, name)
     extra = _metadata(metadata)
     if len(files) > settings.max_upload_files:
         raise InvalidInputError(
@@ -75,7 +76,7 @@ async def upload_documents(
             "two files of the upload have the same name; names identify documents",
             code="duplicate_file_name",
         )
-    jobs = await engine.jobs.submit(
+    jobs = await engine.store.jobs.submit(
         collection,
         checked,
         submitted_by=principal.user_id,
@@ -100,8 +101,8 @@ async def list_documents(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DocumentList:
-    collection = await store.collection(principal, name)
-    rows = await store.documents_with_status(collection, limit=limit, offset=offset)
+    collection = await store.collections.get(principal, name)
+    rows = await store.documents.with_status(collection, limit=limit, offset=offset)
     return DocumentList(documents=[DocumentPublic.of(r) for r in rows])
 
 
@@ -115,8 +116,8 @@ async def list_documents(
 async def delete_document(
     name: str, document_id: str, request: Request, store: StoreDep, principal: WriterPrincipal
 ) -> None:
-    collection = await store.writable_collection(principal, name)
-    await store.delete_document(collection, document_id=document_id)
+    collection = await store.collections.writable(principal, name)
+    await store.documents.delete(collection, document_id=document_id)
     await audit(request, principal, "document.delete", resource=f"{name}/{document_id}")
 
 
@@ -155,8 +156,8 @@ async def list_jobs(
     state: JobState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JobList:
-    collection = await store.collection(principal, name)
-    return JobList(jobs=await engine.jobs.jobs(collection, state=state, limit=limit))
+    collection = await store.collections.get(principal, name)
+    return JobList(jobs=await engine.store.jobs.jobs(collection, state=state, limit=limit))
 
 
 @router.get(
@@ -167,8 +168,8 @@ async def list_jobs(
 async def get_job(
     job_id: str, engine: EngineDep, store: StoreDep, principal: ReaderPrincipal
 ) -> IngestJob:
-    record = await engine.jobs.record(job_id)
-    visible = await store.collections(principal, [record.job.collection])
+    record = await engine.store.jobs.record(job_id)
+    visible = await store.collections.visible(principal, [record.job.collection])
     if not visible or visible[0].id != record.collection_id:
         raise NotFoundError(f"job {job_id!r} not found", code="job_not_found")
     return record.job
@@ -179,8 +180,8 @@ async def _reindex(
 ) -> JobList:
     store = engine.store
     assert store is not None
-    collection = await store.writable_collection(principal, name)
-    jobs = await engine.jobs.submit_reindex(
+    collection = await store.collections.writable(principal, name)
+    jobs = await engine.store.jobs.submit_reindex(
         collection,
         submitted_by=principal.user_id,
         max_attempts=engine.settings.ingest_max_attempts,
@@ -196,7 +197,9 @@ async def _enqueue(engine: Engine, jobs: list[IngestJob]) -> None:
         await engine.queue.enqueue([job.id for job in jobs])
     except KotaemonError as exc:
         for job in jobs:
-            await engine.jobs.fail(job.id, exc.code, "the job could not be queued; upload again")
+            await engine.store.jobs.fail(
+                job.id, exc.code, "the job could not be queued; upload again"
+            )
         raise
 
 
@@ -244,4 +247,4 @@ def _metadata(raw: str | None) -> dict[str, Any]:
         ) from None
     if not isinstance(value, dict):
         raise InvalidInputError("metadata must be a JSON object", code="invalid_metadata")
-    return value
+    return check_metadata(value)

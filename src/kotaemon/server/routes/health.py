@@ -9,7 +9,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, Request
 
-from kotaemon.core.errors import KotaemonError
+from kotaemon.core.errors import KotaemonError, UnavailableError
 from kotaemon.core.principal import Principal
 from kotaemon.server.errors import error_responses
 from kotaemon.server.models import HealthStatus
@@ -22,8 +22,8 @@ HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 READY_TIMEOUT_SECONDS = 3.0
 
 
-def _not_ready(message: str) -> KotaemonError:
-    return KotaemonError(message, code="not_ready")
+def _not_ready(message: str) -> UnavailableError:
+    return UnavailableError(message, code="not_ready")
 
 
 @router.get("/healthz", summary="Liveness: the process answers HTTP")
@@ -44,7 +44,9 @@ async def readyz(request: Request) -> HealthStatus:
         raise _not_ready("the engine is not open")
     try:
         with anyio.fail_after(READY_TIMEOUT_SECONDS):
-            await engine.store.collections(Principal.local(), [])  # one indexed, empty query
+            await engine.store.collections.visible(
+                Principal.local(), []
+            )  # one indexed, empty query
     except TimeoutError:
         raise _not_ready(
             f"the database did not answer within {READY_TIMEOUT_SECONDS:g} s"

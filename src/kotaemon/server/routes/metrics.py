@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
-from kotaemon.core.errors import KotaemonError
+from kotaemon.core.errors import AuthenticationError, KotaemonError
 from kotaemon.observability.metrics import INGEST_JOBS, render
 from kotaemon.server.deps import EngineDep, SettingsDep
 from kotaemon.server.errors import error_responses
@@ -34,7 +34,7 @@ async def metrics(request: Request, engine: EngineDep, settings: SettingsDep) ->
         expected = f"Bearer {settings.metrics_token.reveal()}"
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise KotaemonError(
+            raise AuthenticationError(
                 "GET /metrics needs `Authorization: Bearer <KOTAEMON_METRICS_TOKEN>`",
                 code="metrics_unauthorized",
             )
@@ -47,7 +47,7 @@ async def _refresh_queue_depth(request: Request, engine: EngineDep) -> None:
     if time.monotonic() - getattr(state, "queue_read_at", -1e9) < QUEUE_REFRESH_SECONDS:
         return
     try:
-        counts = await engine.jobs.counts()
+        counts = await engine.store.jobs.counts()
     except KotaemonError:
         return  # the database is down: keep the last figures, the scrape still works
     for job_state in ("queued", "running", "succeeded", "failed"):

@@ -31,7 +31,7 @@ from kotaemon.core.schema import (
 from kotaemon.llms.base import ChatMessage
 from kotaemon.server.answering import answer_events, final_answer, stream_response
 from kotaemon.server.deps import ChatPrincipal, EngineDep, SettingsDep, StoreDep
-from kotaemon.server.errors import COMMON_ERRORS, error_responses, status_for
+from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -58,7 +58,7 @@ ALL_COLLECTIONS_MODEL = "kotaemon"
 )
 async def list_models(store: StoreDep, principal: ChatPrincipal) -> ModelList:
     cards = [ModelCard(id=ALL_COLLECTIONS_MODEL)]
-    cards += [ModelCard(id=c.name) for c in await store.collections(principal)]
+    cards += [ModelCard(id=c.name) for c in await store.collections.visible(principal)]
     return ModelList(data=cards)
 
 
@@ -120,7 +120,7 @@ async def _collections_of(
     """The collections a model name stands for (None: every readable one)."""
     if model == ALL_COLLECTIONS_MODEL:
         return None
-    if not await store.collections(principal, [model]):
+    if not await store.collections.visible(principal, [model]):
         raise NotFoundError(
             f"model {model!r} not found; use {ALL_COLLECTIONS_MODEL!r} or a collection name "
             "from GET /v1/models",
@@ -189,9 +189,7 @@ class CompletionChunks:
         if isinstance(event, ErrorEvent):
             error = {
                 "message": event.message,
-                "type": "server_error"
-                if status_for(event.code) >= 500
-                else "invalid_request_error",
+                "type": "server_error" if event.status >= 500 else "invalid_request_error",
                 "code": event.code,
             }
             return _frame({"error": error}) + b"data: [DONE]\n\n"

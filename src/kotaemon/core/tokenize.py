@@ -1,7 +1,8 @@
-"""Keyword tokens for BM25: jieba words for Chinese, stemmed words for everything else.
+"""Keyword tokens: jieba words for Chinese, Snowball-stemmed words for everything else.
 
-PostgreSQL has no Chinese parser, so tokens are made here, hashed to integer term ids and stored
-as a ``sparsevec`` (see ``bm25.py``).
+Keyword search (BM25), the extractive answerer and batch testing's token F1 all count words the
+same way. PostgreSQL has no Chinese parser, so the store hashes these tokens to term ids
+(:mod:`kotaemon.store.keyword`).
 """
 
 from __future__ import annotations
@@ -9,13 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from hashlib import blake2b
 
 import rjieba
 import Stemmer
 
 from kotaemon.core.text import IDEOGRAPH_RUN
-from kotaemon.store.base import TERM_SPACE
 
 _WORD = re.compile(r"[^\W_]+")
 _stemmer = Stemmer.Stemmer("english")
@@ -73,10 +72,4 @@ def _latin_tokens(word: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
-
-
-@lru_cache(maxsize=500_000)
-def term_id(token: str) -> int:
-    """A stable integer id for a token (a hash; collisions are negligible in 1e9 ids)."""
-    return int.from_bytes(blake2b(token.encode(), digest_size=8).digest(), "big") % TERM_SPACE
+    return str(_stemmer.stemWord(word))

@@ -1,6 +1,6 @@
 import pytest
 
-from kotaemon.pipelines.language import detect_language
+from kotaemon.core.language import detect_language
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Literal
 from kotaemon.core.text import IDEOGRAPH
 
 Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
 
 _LATIN = re.compile(r"[A-Za-z]")
 

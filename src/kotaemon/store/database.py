@@ -1,0 +1,130 @@
+"""The connection pool to one PostgreSQL server, and the one place driver errors become ours.
+
+Every store module (collections, documents, search, jobs, answers, security) talks to the
+database through a :class:`Database`: pooled autocommit connections with dict rows, pgvector
+types, statement and lock timeouts, and ``psycopg`` errors turned into :class:`StoreError` (or
+:class:`InvalidInputError` for a value PostgreSQL cannot hold).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from pgvector.psycopg import register_vector_async
+from psycopg import sql
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from kotaemon.core.errors import InvalidInputError, StoreError, StoreTimeoutError
+
+log = logging.getLogger(__name__)
+
+#: A pooled connection as the store modules use it: autocommit, rows as dicts.
+Connection = psycopg.AsyncConnection[DictRow]
+
+
+class Database:
+    """A pool of connections to one server.
+
+    Example::
+
+        db = Database(url, pool_size=10, timeout=30)
+        await db.open()
+        async with db.connection() as conn:
+            row = await (await conn.execute("SELECT 1 AS one")).fetchone()
+        await db.close()
+
+    :param timeout: seconds to wait for a free connection, and the statement and lock timeout
+        of every connection.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        self._pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=timeout,
+            open=False,
+            configure=self._configure,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+        )
+
+    async def open(self) -> None:
+        """Open the pool and wait for its first connection.
+
+        :raises StoreError: if the server cannot be reached in time.
+        """
+        try:
+            await self._pool.open(wait=True, timeout=self._pool.timeout)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            await self._pool.close()
+            raise StoreError(
+                f"cannot reach PostgreSQL ({exc}); check KOTAEMON_DATABASE_URL and that the "
+                "server runs"
+            ) from exc
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def _configure(self, conn: Connection) -> None:
+        await register_vector_async(conn)
+        # Iterative scans keep filtered HNSW searches from coming back short.
+        await conn.execute("SET hnsw.ef_search = 100")
+        await conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        await limit_statements(conn, self.timeout)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection; driver errors become ``StoreError``."""
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise StoreError("no database connection free in time; retry shortly") from exc
+        except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable) as exc:
+            raise StoreTimeoutError(
+                "the database did not answer in time (KOTAEMON_DB_TIMEOUT); retry shortly"
+            ) from exc
+        except psycopg.errors.IntegrityError:
+            raise  # the caller turns it into a conflict or an invalid-input error
+        except psycopg.errors.DataError as exc:  # a value PostgreSQL cannot hold (NUL in text…)
+            raise InvalidInputError(
+                f"a value cannot be stored ({exc.diag.message_primary or exc}); remove NUL "
+                "characters and out-of-range values",
+                code="invalid_value",
+            ) from exc
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"database unavailable: {exc}") from exc
+        except psycopg.Error as exc:
+            log.exception("database error")
+            raise StoreError(
+                f"database error ({type(exc).__name__}); see the server log", code="store_error"
+            ) from exc
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A pooled connection inside one transaction."""
+        async with self.connection() as conn, conn.transaction():
+            yield conn
+
+
+async def limit_statements(conn: Connection, seconds: float) -> None:
+    """No statement or lock wait on ``conn`` may outlast ``seconds`` (0: no limit)."""
+    milliseconds = sql.Literal(int(seconds * 1000))
+    await conn.execute(sql.SQL("SET statement_timeout = {}").format(milliseconds))
+    await conn.execute(sql.SQL("SET lock_timeout = {}").format(milliseconds))
+
+
+def is_uuid(value: Any) -> bool:
+    """Whether ``value`` is a UUID (an id from a URL may be anything)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
