@@ -3,19 +3,26 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed
+DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint format install system-deps bench clean
+.PHONY: run test lint typecheck format install install-dev system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+## The service and its command only (make run); the test and lint tools come with install-dev.
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
 
-install: $(STAMP)
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(RUNTIME) $(DEV)
+
+install: $(RUNTIME)
+install-dev: $(DEV)
 
 ## Debian packages the tests use: promtool (package prometheus) checks the alert rules.
 system-deps:
@@ -33,20 +40,24 @@ run: install
 	trap 'kill $$crm 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/kotaemon serve --worker
 
-## make test: lint and the whole suite against a real embedded PostgreSQL + pgvector.
-test: install system-deps lint
+## make test: lint, type-check and the whole suite against a real embedded PostgreSQL + pgvector.
+test: install-dev system-deps lint typecheck
 	$(BIN)/python -m pytest -q
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-format: install
+## Strict type checking of the package (settings in pyproject.toml).
+typecheck: install-dev
+	$(BIN)/mypy
+
+format: install-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
 ## make bench: retrieval quality table (slow the first time: it embeds every corpus).
-bench: install
+bench: install-dev
 	$(BIN)/python benchmarks/retrieval.py
 
 clean:

@@ -2,7 +2,7 @@
 CPU time per request, so two installations (this checkout and another one's virtualenv, e.g. the
 code before a change) compare in one run on the same database and an instant fake LLM.
 
-    python benchmarks/chat_latency.py [--requests 200] [--rounds 4] [--python OTHER/.venv/bin/python]
+    python benchmarks/chat_latency.py [--requests 200] [--rounds 4] [--python OTHER/bin/python]
 
 Each installation gets its own server process on the same database (the sample knowledge base,
 ingested once); rounds alternate between them so that the machine's noise falls on both alike.
