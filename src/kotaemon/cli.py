@@ -215,7 +215,7 @@ def collections() -> None:
 
     async def job(engine: Engine) -> None:
         table = Table("name", "documents", "chunks", "embedding model", "owner")
-        for c in await engine.store.collections.visible(engine.local_principal):
+        for c in await engine.store.catalog.visible(engine.local_principal):
             table.add_row(
                 c.name,
                 str(c.document_count),
@@ -238,7 +238,7 @@ def documents(
     """List the documents of the collections you can read."""
 
     async def job(engine: Engine) -> None:
-        targets = await engine.store.collections.visible(engine.local_principal, collection)
+        targets = await engine.store.catalog.visible(engine.local_principal, collection)
         table = Table("collection", "title", "type", "chunks", "source")
         for d in await engine.store.documents.in_collections(targets):
             table.add_row(
@@ -275,12 +275,18 @@ def serve(
 
 @app.command("worker")
 def worker_command() -> None:
-    """Run queued ingestion jobs (uploads, re-indexing) until SIGTERM; logs go to stdout."""
+    """Run queued ingestion jobs (uploads, re-indexing) until SIGTERM; logs go to stdout.
+
+    /healthz, /readyz and /metrics are served on KOTAEMON_WORKER_PORT (8001; 0: off)."""
+
+    from kotaemon.server.worker_app import work_with_probes  # the HTTP stack loads here only
+
+    settings = _settings(service=True)
 
     async def job(engine: Engine) -> None:
-        await engine.work()
+        await work_with_probes(settings, engine)
 
-    _run(job, _settings(service=True), with_agent=False)  # workers call no tools
+    _run(job, settings, with_agent=False)  # workers call no tools
 
 
 @app.command()

@@ -17,6 +17,10 @@ from kotaemon.agent.intents import IntentRouter
 from kotaemon.agent.mcp import McpSource
 from kotaemon.agent.orchestrator import ToolPlanner
 from kotaemon.agent.tools import ToolRegistry
+from kotaemon.cache.cache import Cache
+from kotaemon.cache.embeddings import CachedEmbedder
+from kotaemon.cache.redis import SharedRedis
+from kotaemon.cache.store import CacheStore, MemoryCacheStore, RedisCacheStore
 from kotaemon.core.errors import ConflictError, NotFoundError
 from kotaemon.core.principal import Principal, require_principal
 from kotaemon.core.schema import Collection
@@ -43,6 +47,7 @@ T = TypeVar("T")
 
 
 def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedding model (uncached: see :class:`Engine` for the cached one)."""
     if settings.embedding_backend == "openai":
         assert settings.embedding_base_url is not None  # checked by Settings
         return OpenAICompatibleEmbedder(
@@ -53,7 +58,9 @@ def build_embedder(settings: Settings) -> Embedder:
             batch_size=settings.embedding_batch_size,
             timeout=settings.embedding_timeout,
         )
-    return BundledE5Embedder(batch_size=settings.embedding_batch_size)
+    return BundledE5Embedder(
+        batch_size=settings.embedding_batch_size, threads=settings.embedding_threads
+    )
 
 
 def build_llm(settings: Settings) -> OpenAICompatibleLLM | None:
@@ -111,8 +118,25 @@ class Engine:
         self.default_principal = (
             Principal.local(self.settings.local_attributes) if local_user else None
         )
-        self.embedder = build_embedder(self.settings)
-        self.llm = build_llm(self.settings)
+        s = self.settings
+        #: The deployment's Redis (caches, rate limits); None: in-process (single-replica mode).
+        self.redis = (
+            SharedRedis(s.redis_url.reveal(), timeout=s.redis_timeout_seconds)
+            if s.redis_url is not None
+            else None
+        )
+        cache_store: CacheStore = (
+            RedisCacheStore(self.redis)
+            if self.redis is not None
+            else MemoryCacheStore(s.cache_max_bytes)
+        )
+        ttl = s.cache_ttl_seconds
+        self.embedder: Embedder = CachedEmbedder(
+            build_embedder(s), Cache("query_embedding", cache_store, ttl=ttl)
+        )
+        self.retrieval_cache = Cache("retrieval", cache_store, ttl=ttl)
+        self.answer_cache = Cache("answer", cache_store, ttl=ttl) if s.answer_cache else None
+        self.llm = build_llm(s)
         self._store: PostgresStore | None = None
         self._queue: IngestQueue | None = None
         self._retriever: VectorDBRetriever | None = None
@@ -130,7 +154,12 @@ class Engine:
         s = self.settings
         url = await database_url(s)
         store = PostgresStore(
-            url, pool_size=s.db_pool_size, timeout=s.db_timeout, auto_migrate=s.auto_migrate
+            url,
+            read_url=s.database_read_url.reveal() if s.database_read_url else None,
+            pool_size=s.db_pool_size,
+            timeout=s.db_timeout,
+            connect_timeout=s.db_connect_timeout,
+            auto_migrate=s.auto_migrate,
         )
         await store.open()
         self._store = store
@@ -148,6 +177,10 @@ class Engine:
         except BaseException:
             await self.close()
             raise
+        if self.redis is None:
+            log.info(
+                "KOTAEMON_REDIS_URL unset: caches are kept in this process (single-replica mode)"
+            )
         if self.llm is None:
             log.info("no LLM configured (KOTAEMON_LLM_BASE_URL unset): answers are extractive")
         else:
@@ -158,7 +191,7 @@ class Engine:
         """The retriever and the pipelines, once: every request shares them."""
         s = self.settings
         self._retriever = VectorDBRetriever(
-            store.collections,
+            store.catalog,
             store.search,
             self.embedder,
             principal=self.default_principal,
@@ -170,6 +203,7 @@ class Engine:
                 keyword_weight=s.keyword_weight,
                 overfetch=s.overfetch,
             ),
+            cache=self.retrieval_cache,
         )
         self._rag = RAGPipeline(
             self._retriever,
@@ -179,6 +213,7 @@ class Engine:
             redact_records=s.redacts_rag_records,
             planner=self.planner,
             system_prompts=config.system_prompts if config else None,
+            answer_cache=self.answer_cache,
         )
         self._ingest = IngestPipeline(
             store.documents,
@@ -229,6 +264,8 @@ class Engine:
         if self.llm is not None:
             await self.llm.close()
         await self.embedder.close()
+        if self.redis is not None:
+            await self.redis.close()
         if self._queue is not None:
             await self._queue.close()
         if self._store is not None:

@@ -49,9 +49,21 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL (with pgvector >= 0.8) URL; unset: an embedded server in data_dir.",
     )
+    database_read_url: Secret | None = Field(
+        default=None,
+        description="A streaming replica for search, retrieval and listings (falls back to the "
+        "primary when it is down); unset: everything reads from the primary.",
+    )
     data_dir: Path = Field(default_factory=_default_data_dir)
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
-    db_timeout: Annotated[float, Field(gt=0)] = 30.0
+    db_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=30.0, description="Longest statement or lock wait."
+    )
+    db_connect_timeout: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=5.0,
+        description="Longest wait for a database connection; beyond it (the database is down or "
+        "overloaded) requests fail at once with 503 and Retry-After.",
+    )
     auto_migrate: bool = Field(
         default=True,
         description="Migrate the schema at start-up (under a lock); false: refuse to start "
@@ -71,6 +83,11 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: Annotated[int, Field(ge=1, le=2048)] = 32
     embedding_timeout: Annotated[float, Field(gt=0)] = 60.0
+    embedding_threads: Annotated[int, Field(ge=1, le=256)] | None = Field(
+        default=None,
+        description="Threads of the bundled embedding engine; unset: the CPUs this process may "
+        "use (its affinity and cgroup CPU quota), never the machine's core count.",
+    )
 
     # --- ingestion -----------------------------------------------------------------------------
     chunk_size: Annotated[int, Field(ge=32, le=8192)] = 320
@@ -170,10 +187,20 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: Annotated[float, Field(gt=0)] = Field(
         default=15.0, description="Idle time after which an event stream sends `: ping`."
     )
+    shutdown_drain_seconds: Annotated[float, Field(ge=0, le=600)] = Field(
+        default=0.0,
+        description="After SIGTERM, /readyz fails at once but the service keeps serving this "
+        "long, so that load balancers take it out before it stops accepting connections.",
+    )
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = Field(
         default=20.0,
-        description="After SIGTERM, how long in-flight requests may finish before they are "
+        description="Then, how long in-flight requests and streams may finish before they are "
         "cancelled.",
+    )
+    worker_port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        default=8001,
+        description="`kotaemon worker` serves /healthz, /readyz and /metrics on this port "
+        "(on KOTAEMON_HOST); 0: none.",
     )
 
     # --- security ------------------------------------------------------------------------------
@@ -224,8 +251,28 @@ class Settings(BaseSettings):
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 8.0
     redis_url: Secret | None = Field(
         default=None,
-        description="Shared rate limits (and caches) across replicas; unset: in-process "
+        description="Shared caches and rate limits across replicas; unset: in-process "
         "(single-replica mode).",
+    )
+    redis_timeout_seconds: Annotated[float, Field(gt=0, le=10)] = Field(
+        default=0.1,
+        description="Longest wait for Redis; beyond it Redis counts as down: caches are "
+        "bypassed, rate limits follow KOTAEMON_RATE_LIMIT_FAIL_OPEN.",
+    )
+    cache_ttl_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=86400.0,
+        description="How long cached query embeddings, search results and answers are kept "
+        "(their keys make them exact: this only bounds memory).",
+    )
+    cache_max_bytes: Annotated[int, Field(ge=0)] = Field(
+        default=64 * 2**20,
+        description="Memory for the in-process caches (without Redis); with Redis, bound it "
+        "with Redis's maxmemory and allkeys-lru.",
+    )
+    answer_cache: bool = Field(
+        default=False,
+        description="Cache whole answers to the same question over the same collection "
+        "versions (answers that used tools or history are never cached).",
     )
     rate_limit_per_minute: Annotated[int, Field(ge=0)] = Field(
         default=120, description="Requests per principal per minute (0: no limit)."

@@ -14,30 +14,35 @@ import re
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
 import jsonschema
-from mcp import Client, StdioServerParameters
-from mcp.client.streamable_http import StreamableHTTPError
-from mcp.shared.exceptions import MCPError
 
 from kotaemon.agent.tools import Tool, ToolError
 from kotaemon.core.errors import ConfigurationError
 
+if TYPE_CHECKING:  # the client loads only for a configured MCP source (it takes a while)
+    from mcp import Client
+
 log = logging.getLogger(__name__)
 
-#: What the MCP client raises when a server fails, hangs up or breaks the protocol.
-_CLIENT_ERRORS = (
-    MCPError,
-    StreamableHTTPError,
-    OSError,
-    TimeoutError,
-    anyio.BrokenResourceError,
-    anyio.ClosedResourceError,
-    httpx.HTTPError,
-)
+
+def _client_errors() -> tuple[type[BaseException], ...]:
+    """What the MCP client raises when a server fails, hangs up or breaks the protocol."""
+    from mcp.client.streamable_http import StreamableHTTPError
+    from mcp.shared.exceptions import MCPError
+
+    return (
+        MCPError,
+        StreamableHTTPError,
+        OSError,
+        TimeoutError,
+        anyio.BrokenResourceError,
+        anyio.ClosedResourceError,
+        httpx.HTTPError,
+    )
 
 
 @dataclass
@@ -96,18 +101,21 @@ class McpSource:
 
         :raises ConfigurationError: if the server cannot be reached or lacks an allowed tool.
         """
+        from mcp import Client, StdioServerParameters
+
         if self.command is not None:
             target: Any = StdioServerParameters(
                 command=self.command[0], args=list(self.command[1:]), env=self.env or None
             )
         else:
             target = self.url
+        failures: tuple[type[BaseException], ...] = (*_client_errors(), ExceptionGroup)
         try:
             client = await self._stack.enter_async_context(
                 Client(target, read_timeout_seconds=self.timeout)
             )
             listed = (await client.list_tools()).tools
-        except (*_CLIENT_ERRORS, ExceptionGroup) as exc:
+        except failures as exc:
             await self._stack.aclose()
             raise ConfigurationError(
                 f"MCP source {self.name} did not start or answer ({type(exc).__name__}: {exc})"

@@ -108,6 +108,9 @@ class Answer(BaseModel):
     retrieval: RetrievalInfo
     conversation_id: str | None = None
     trace_id: str | None = None
+    cached: bool = Field(
+        default=False, description="Served from the answer cache (KOTAEMON_ANSWER_CACHE)."
+    )
 
 
 class SourcesEvent(BaseModel):
@@ -183,6 +186,9 @@ class Collection(BaseModel):
     space_id: int
     chunk_count: int = 0
     document_count: int = 0
+    version: int = Field(
+        default=0, description="Bumped by every write to the collection (caches are keyed by it)."
+    )
 
 
 class DocumentInfo(BaseModel):

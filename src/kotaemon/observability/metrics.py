@@ -74,8 +74,24 @@ TOOL_CALLS = Counter(
 )
 CACHE_REQUESTS = Counter(
     "kotaemon_cache_requests",
-    "Cache look-ups, by cache and result (hit, miss).",
+    "Cache look-ups, by cache (query_embedding, retrieval, answer, embedding) and result (hit, "
+    "miss, error: the shared cache did not answer).",
     ["cache", "result"],
+    registry=REGISTRY,
+)
+REDIS_UP = Gauge(
+    "kotaemon_redis_up",
+    "1 while the shared Redis answers (or none is configured), 0 during an outage.",
+    registry=REGISTRY,
+)
+REDIS_OUTAGES = Counter(
+    "kotaemon_redis_outages",
+    "Redis outages noticed (each logged once; caches were bypassed meanwhile).",
+    registry=REGISTRY,
+)
+REPLICA_FALLBACKS = Counter(
+    "kotaemon_db_replica_fallbacks",
+    "Reads meant for the read replica that ran on the primary (the replica was down).",
     registry=REGISTRY,
 )
 INGEST_JOBS = Gauge(
@@ -111,6 +127,7 @@ for _stage in ("embed", "dense", "keyword", "fuse"):
 
 for _result in ("hit", "miss"):
     CACHE_REQUESTS.labels("embedding", _result)
+REDIS_UP.set(1)
 
 
 def declare_llm(model: str) -> None:

@@ -15,7 +15,9 @@ from typing import Any
 
 import anyio
 
+from kotaemon.agent.intents import Intent
 from kotaemon.agent.orchestrator import ToolOutcome, ToolPlanner, unchecked_notice
+from kotaemon.cache.cache import Cache
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import KotaemonError
 from kotaemon.core.language import Language, detect_language
@@ -27,6 +29,7 @@ from kotaemon.core.schema import (
     ErrorEvent,
     Event,
     RetrievalInfo,
+    RetrievedChunk,
     Source,
     SourcesEvent,
     ToolResult,
@@ -40,6 +43,7 @@ from kotaemon.observability.rag_record import RagRecord
 from kotaemon.observability.stages import stage
 from kotaemon.observability.tracing import current_ids
 from kotaemon.pipelines import prompts
+from kotaemon.pipelines.answer_cache import AnswerCache, replay
 from kotaemon.pipelines.citations import CitationFilter, build_citations
 from kotaemon.pipelines.rewrite import QuestionRewriter
 from kotaemon.retrieval.retriever import RetrievalResult, VectorDBRetriever
@@ -65,6 +69,7 @@ class RAGPipeline(BaseComponent):
     :param planner: the tools, called beside retrieval; their results are cited like documents.
     :param system_prompts: the system prompt by language (``en``, ``zh``), replacing the
         default; the operator's configuration sets it (the assistant's role, its tone).
+    :param answer_cache: where whole answers are kept (see :mod:`.answer_cache`); None: none.
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class RAGPipeline(BaseComponent):
         redact_records: bool = False,
         planner: ToolPlanner | None = None,
         system_prompts: Mapping[str, str] | None = None,
+        answer_cache: Cache | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
@@ -87,6 +93,23 @@ class RAGPipeline(BaseComponent):
         self.redact_records = redact_records
         self.planner = planner
         self.system = prompts.system_prompts(system_prompts)
+        self.answer_cache = (
+            AnswerCache(answer_cache, settings=self._generation_settings())
+            if answer_cache is not None
+            else None
+        )
+
+    def _generation_settings(self) -> dict[str, Any]:
+        """Everything besides the question and the collections that shapes an answer."""
+        return {
+            "model": self.llm.model if self.llm else self.extractive.model,
+            "temperature": getattr(self.llm, "temperature", None),
+            "max_output_tokens": self.max_output_tokens,
+            "system": {k: v.template for k, v in self.system.items()},
+            "retrieval": self.retriever.config.model_dump(),
+            "embedding_model": self.retriever.embedder.model,
+            "min_relevance": self.min_relevance,
+        }
 
     def relevance_threshold(self, language: Language) -> float | None:
         """The configured threshold, else the embedding model's calibrated one for ``language``."""
@@ -160,9 +183,28 @@ class RAGPipeline(BaseComponent):
         else:
             search_query = question
         record.search_query = search_query
+        intent = None
+        if self.planner is not None:
+            with stage("route", record.timings_ms, span="route intent"):
+                intent = await self.planner.route(search_query)
+            collections = await self._intent_collections(principal, collections, intent)
+        cache_key = None
+        if (
+            self.answer_cache is not None
+            and not history
+            and not self._may_call_tools(principal, intent)
+        ):
+            targets = await self.retriever.targets(principal, collections)
+            cache_key = self.answer_cache.key(question, targets, metadata_filter)
+            if (cached := await self.answer_cache.get(cache_key)) is not None:
+                record.retrieved([s for s in cached.sources if isinstance(s, RetrievedChunk)])
+                for event in replay(cached, current_ids()[0]):
+                    yield event
+                return
         result, outcome = await self._gather(
-            question, search_query, principal, collections, metadata_filter, language, record
-        )
+            question, search_query, principal, collections, metadata_filter, intent, language,
+            record,
+        )  # fmt: skip
         record.timings_ms.update(result.timings)
         record.retrieved(result.chunks)
         record.tool_calls = [r.model_dump(mode="json") for r in outcome.records]
@@ -210,7 +252,25 @@ class RAGPipeline(BaseComponent):
             yield DeltaEvent(text=tail)
         answer.text = "".join(parts)
         answer.citations = build_citations(citation_filter.used, sources)
+        if cache_key is not None and self.answer_cache is not None:
+            await self.answer_cache.put(cache_key, answer, sources)
         yield DoneEvent(answer=answer)
+
+    async def _intent_collections(
+        self, principal: Principal, collections: Sequence[str] | None, intent: Intent | None
+    ) -> Sequence[str] | None:
+        """The collections to search: those asked for, else the intent's that the caller may
+        read (else every readable one)."""
+        if collections is not None or intent is None or not intent.collections:
+            return collections
+        readable = await self.retriever.catalog.visible(principal, list(intent.collections))
+        return [c.name for c in readable] or None
+
+    def _may_call_tools(self, principal: Principal, intent: Intent | None) -> bool:
+        """Whether tools may take part in this answer (its data is then live: never cached)."""
+        if self.planner is None or not self.planner.registry.available(principal):
+            return False
+        return self.planner.llm is not None or (intent is not None and bool(intent.tools))
 
     async def _gather(
         self,
@@ -219,10 +279,11 @@ class RAGPipeline(BaseComponent):
         principal: Principal,
         collections: Sequence[str] | None,
         metadata_filter: dict[str, Any] | None,
+        intent: Intent | None,
         language: Language,
         record: RagRecord,
     ) -> tuple[RetrievalResult, ToolOutcome]:
-        """Retrieval and the tool calls, side by side; an intent may choose the collections."""
+        """Retrieval and the tool calls, side by side."""
         outcome = ToolOutcome()
         if self.planner is None:
             result = await self.retriever.arun(
@@ -233,12 +294,6 @@ class RAGPipeline(BaseComponent):
             )
             return result, outcome
         planner = self.planner
-        with stage("route", record.timings_ms, span="route intent"):
-            intent = await planner.route(search_query)
-        if collections is None and intent is not None and intent.collections:
-            # The intent's collections, among those the caller may read (else: all readable).
-            readable = await self.retriever.catalog.visible(principal, list(intent.collections))
-            collections = [c.name for c in readable] or None
         results: list[RetrievalResult] = []
 
         async def retrieve() -> None:

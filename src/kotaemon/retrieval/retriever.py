@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
 import anyio
+from pydantic import BaseModel
 
+from kotaemon.cache.cache import Cache
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import EmbeddingModelMismatchError, InvalidInputError, KotaemonError
 from kotaemon.core.principal import Principal, require_principal
@@ -21,6 +24,13 @@ from kotaemon.store.base import SearchIndex
 from kotaemon.store.collections import CollectionStore, not_found
 
 log = logging.getLogger(__name__)
+
+
+class _Cached(BaseModel):
+    """A result as the cache keeps it."""
+
+    chunks: list[RetrievedChunk]
+    top_dense_score: float | None
 
 
 @dataclass(slots=True)
@@ -48,6 +58,7 @@ class VectorDBRetriever(BaseComponent):
     :param collections: names to search; None searches every collection the principal may read.
     :param principal: whose permissions apply when a call names none; without one, every call
         must pass its own (a missing principal is an error, never the local admin).
+    :param cache: where results are kept, keyed by the searched collections' versions.
     """
 
     def __init__(
@@ -59,6 +70,7 @@ class VectorDBRetriever(BaseComponent):
         collections: Sequence[str] | None = None,
         principal: Principal | None = None,
         config: RetrievalConfig | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self.catalog = catalog
         self.index = index
@@ -66,6 +78,7 @@ class VectorDBRetriever(BaseComponent):
         self.collections = list(collections) if collections is not None else None
         self.principal = principal
         self.config = config or RetrievalConfig()
+        self.cache = cache
         self._db = {"db.system.name": index.system}  # for the search spans
 
     def retrieve(self, query: str, **kwargs: Any) -> list[RetrievedChunk]:
@@ -93,7 +106,35 @@ class VectorDBRetriever(BaseComponent):
         config = self.config.with_changes(top_k=top_k, mode=mode)
         top_k, mode = config.top_k, config.mode
         caller = require_principal(principal if principal is not None else self.principal)
-        targets = await self._targets(caller, collections, mode)
+        targets = await self.targets(caller, collections, mode)
+        if self.cache is None:
+            return await self._search(query, targets, config, metadata_filter)
+        # The key holds each collection's version: any write changes it, so no hit is stale.
+        key = self.cache.key(
+            [(c.id, c.version) for c in targets],
+            query,
+            config.model_dump(),
+            metadata_filter,
+            self.embedder.model,
+        )
+        started = perf_counter()
+        if (hit := await self.cache.get(key)) is not None:
+            cached = _Cached.model_validate_json(hit)
+            timings = {"cache": (perf_counter() - started) * 1000}
+            return RetrievalResult(cached.chunks, cached.top_dense_score, timings)
+        result = await self._search(query, targets, config, metadata_filter)
+        payload = _Cached(chunks=result.chunks, top_dense_score=result.top_dense_score)
+        await self.cache.put(key, payload.model_dump_json().encode())
+        return result
+
+    async def _search(
+        self,
+        query: str,
+        targets: list[Collection],
+        config: RetrievalConfig,
+        metadata_filter: dict[str, Any] | None,
+    ) -> RetrievalResult:
+        top_k, mode = config.top_k, config.mode
         limit = top_k * config.overfetch if mode == "hybrid" else top_k
         dense: list[RetrievedChunk] = []
         keyword: list[RetrievedChunk] = []
@@ -141,8 +182,8 @@ class VectorDBRetriever(BaseComponent):
             )
         return RetrievalResult(fused, top_dense, timings)
 
-    async def _targets(
-        self, principal: Principal, names: Sequence[str] | None, mode: Mode
+    async def targets(
+        self, principal: Principal, names: Sequence[str] | None, mode: Mode | None = None
     ) -> list[Collection]:
         """The collections to search: those named, or every readable one in this model's space.
 
@@ -158,7 +199,7 @@ class VectorDBRetriever(BaseComponent):
         if foreign and names is None:  # searching everything: skip what this model cannot read
             log.info("skipping collections of other embedding models: %s", ", ".join(foreign))
             return [c for c in found if c.embedding_model == self.embedder.model]
-        if foreign and mode != "keyword":
+        if foreign and (mode or self.config.mode) != "keyword":
             raise EmbeddingModelMismatchError(
                 f"collections {', '.join(foreign)} are embedded with another model than "
                 f"{self.embedder.model}; query them with their own model or re-embed them"

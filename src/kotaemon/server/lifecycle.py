@@ -34,11 +34,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     With ``app.state.with_worker``, the process also runs ingestion jobs until it stops.
     """
     authenticator = app.state.authenticator
-    await authenticator.open()
     try:
         # No default principal: a request that forgot to pass its caller fails, never runs as admin.
         engine = Engine(app.state.settings, local_user=False)
         async with engine, anyio.create_task_group() as tg:
+            await authenticator.open(engine.redis)
             if app.state.with_worker:
                 tg.start_soon(partial(engine.work, install_signal_handlers=False))
             yield {"engine": engine}

@@ -3,7 +3,7 @@
 With ``KOTAEMON_REDIS_URL`` the buckets live in Redis (one atomic script per check, on Redis's
 clock), so a limit holds across replicas; without it they live in this process (single-replica
 mode, said at start-up). When Redis is down, a check lets the request through or refuses it, by
-``KOTAEMON_RATE_LIMIT_FAIL_OPEN``.
+``KOTAEMON_RATE_LIMIT_FAIL_OPEN``; the outage is logged once (:class:`SharedRedis`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-import redis.asyncio as redis
-from redis.exceptions import RedisError
-
+from kotaemon.cache.redis import RedisUnavailable, SharedRedis
 from kotaemon.core.errors import UnavailableError
 
 log = logging.getLogger(__name__)
@@ -81,20 +79,22 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Buckets in Redis, shared by every replica."""
+    """Buckets in Redis, shared by every replica (the engine's :class:`SharedRedis`)."""
 
-    def __init__(self, url: str, *, fail_open: bool, prefix: str = "kotaemon:rate:") -> None:
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._script = self._redis.register_script(_TAKE)
+    def __init__(
+        self, redis: SharedRedis, *, fail_open: bool, prefix: str = "kotaemon:rate:"
+    ) -> None:
+        self.redis = redis
+        self._script = redis.client.register_script(_TAKE)
         self.fail_open = fail_open
         self.prefix = prefix
 
     async def take(self, key: str, per_minute: int) -> float:
+        keys, args = [self.prefix + key], [per_minute / 60, per_minute]
         try:
-            wait = await self._script(keys=[self.prefix + key], args=[per_minute / 60, per_minute])
-        except RedisError as exc:
+            wait = await self.redis.call(lambda _: self._script(keys=keys, args=args))
+        except RedisUnavailable as exc:
             if self.fail_open:
-                log.warning("rate limit not checked, Redis is unavailable: %s", type(exc).__name__)
                 return 0.0
             raise UnavailableError(
                 "rate limits cannot be checked (Redis is unavailable); retry shortly",
@@ -103,7 +103,7 @@ class RedisRateLimiter:
         return float(wait)
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        pass  # the engine closes the shared Redis
 
 
 def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:

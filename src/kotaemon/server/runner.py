@@ -1,14 +1,17 @@
 """Run the service on uvicorn, with a graceful shutdown on SIGTERM.
 
-On SIGTERM (or Ctrl-C) the app starts draining at once, so ``/readyz`` fails; uvicorn stops
-accepting connections and gives in-flight requests ``KOTAEMON_SHUTDOWN_GRACE_SECONDS`` to
-finish before it cancels them, then the engine closes.
+On SIGTERM (or Ctrl-C) the app starts draining at once, so ``/readyz`` fails, and keeps serving
+for ``KOTAEMON_SHUTDOWN_DRAIN_SECONDS`` while load balancers take it out of rotation; then
+uvicorn stops accepting connections and gives in-flight requests
+``KOTAEMON_SHUTDOWN_GRACE_SECONDS`` to finish before it cancels them, and the engine closes. A
+second signal stops at once.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -24,21 +27,35 @@ log = logging.getLogger(__name__)
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, which tells the app it is draining as soon as a signal arrives.
+    """uvicorn's server, which tells the app it is draining as soon as a signal arrives, and
+    stops only after the drain delay.
 
     Example::
 
-        server, app = build_server(settings)    # Server(config, app.state.lifecycle)
-        server.run()                             # SIGTERM: /readyz fails, then a graceful stop
+        server, app = build_server(settings)    # Server(config, app.state.lifecycle, drain=5)
+        server.run()                             # SIGTERM: /readyz fails, 5 s later a graceful stop
     """
 
-    def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle) -> None:
+    def __init__(
+        self, config: uvicorn.Config, lifecycle: Lifecycle, *, drain_seconds: float = 0.0
+    ) -> None:
         super().__init__(config)
         self.lifecycle = lifecycle
+        self.drain_seconds = drain_seconds
+        self._timer: threading.Timer | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.lifecycle.draining or self.drain_seconds <= 0:  # a second signal: stop now
+            if self._timer is not None:
+                self._timer.cancel()
+            self.lifecycle.start_draining()
+            super().handle_exit(sig, frame)
+            return
         self.lifecycle.start_draining()
-        super().handle_exit(sig, frame)
+        log.info("draining: /readyz fails; stopping in %.1f s", self.drain_seconds)
+        self._timer = threading.Timer(self.drain_seconds, super().handle_exit, (sig, frame))
+        self._timer.daemon = True
+        self._timer.start()
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -64,7 +81,7 @@ def build_server(settings: Settings, *, with_worker: bool = False) -> tuple[Serv
         proxy_headers=False,  # X-Forwarded-For is believed per KOTAEMON_TRUSTED_PROXIES only
         server_header=False,
     )
-    return Server(config, app.state.lifecycle), app
+    return Server(config, app.state.lifecycle, drain_seconds=settings.shutdown_drain_seconds), app
 
 
 def serve(settings: Settings, *, with_worker: bool = False) -> None:

@@ -21,7 +21,7 @@ from kotaemon.core.errors import (
 )
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Collection
-from kotaemon.store.database import Connection, Database, limit_statements
+from kotaemon.store.database import Connection, Database, Reader, limit_statements
 from kotaemon.store.queries import composed, query
 
 #: pgvector indexes (HNSW) take vectors of at most 2,000 dimensions.
@@ -38,10 +38,14 @@ class CollectionStore:
         await collections.grant(alice, policies, grantee_kind="group", grantee="sales",
                                 permission="read")
         visible = await collections.visible(bob)
+
+    :param reader: where :meth:`visible` reads (a replica); default: ``db``, which sees every
+        write at once.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, reader: Reader | None = None) -> None:
         self.db = db
+        self.reader: Reader = reader if reader is not None else db
         self._spaces: dict[str, tuple[int, int]] = {}
 
     # --- embedding spaces --------------------------------------------------------------------
@@ -136,8 +140,7 @@ class CollectionStore:
             "groups": sorted(principal.groups),
             "write": write,
         }
-        async with self.db.connection() as conn:
-            rows = await (await conn.execute(query("visible_collections"), params)).fetchall()
+        rows = await self.reader.fetch_all(query("visible_collections"), params)
         return [
             Collection(
                 id=str(r["id"]),
@@ -149,6 +152,7 @@ class CollectionStore:
                 space_id=r["space_id"],
                 chunk_count=r["chunk_count"],
                 document_count=r["document_count"],
+                version=r["version"],
             )
             for r in rows
         ]

@@ -17,7 +17,7 @@ from kotaemon.core.errors import NotFoundError
 from kotaemon.core.schema import Collection, DocumentInfo
 from kotaemon.store import keyword
 from kotaemon.store.base import ChunkRecord, DocumentRecord, WriteResult
-from kotaemon.store.database import Connection, Database, is_uuid
+from kotaemon.store.database import Connection, Database, Reader, is_uuid
 from kotaemon.store.keyword import KeywordTerms
 from kotaemon.store.queries import query
 
@@ -32,8 +32,9 @@ class DocumentStore:
         await documents.delete(collection, source="handbook.pdf")
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, reader: Reader | None = None) -> None:
         self.db = db
+        self.reader: Reader = reader if reader is not None else db
 
     async def content_hash(self, collection: Collection, source: str) -> str | None:
         """The content hash stored for ``source`` (None if it is not stored)."""
@@ -121,13 +122,10 @@ class DocumentStore:
             await conn.execute(query("delete_unused_file"), {"content_hash": row["content_hash"]})
 
     async def in_collections(self, collections: Sequence[Collection]) -> list[DocumentInfo]:
-        """The documents of these collections, by collection and source."""
-        async with self.db.connection() as conn:
-            rows = await (
-                await conn.execute(
-                    query("list_documents"), {"collections": [c.id for c in collections]}
-                )
-            ).fetchall()
+        """The documents of these collections, by collection and source (from the reader)."""
+        rows = await self.reader.fetch_all(
+            query("list_documents"), {"collections": [c.id for c in collections]}
+        )
         return [DocumentInfo(**{**r, "id": str(r["id"])}) for r in rows]
 
     async def with_status(

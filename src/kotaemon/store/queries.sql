@@ -42,7 +42,7 @@ ON CONFLICT (collection_id, grantee_kind, grantee) DO UPDATE SET permission = EX
 -- name: visible_collections
 -- The collections a principal may read (or write, with %(write)s), optionally only those named.
 SELECT c.id, c.name, c.description, c.owner_id, s.id AS space_id, s.model, s.dim,
-       c.chunk_count, c.document_count, c.created_at
+       c.chunk_count, c.document_count, c.version, c.created_at
 FROM collections c
 JOIN embedding_spaces s ON s.id = c.space_id
 WHERE (%(names)s::text[] IS NULL OR c.name = ANY(%(names)s::text[]))
@@ -123,10 +123,12 @@ ORDER BY t.term
 ON CONFLICT (collection_id, term) DO UPDATE SET df = term_stats.df + EXCLUDED.df;
 
 -- name: add_counts
--- Adds documents, chunks and terms to the collection's counts (negative numbers remove).
+-- Adds documents, chunks and terms to the collection's counts (negative numbers remove), and
+-- bumps its version: every write to a collection goes through here, so caches keyed by the
+-- version cannot serve what was there before.
 UPDATE collections
 SET document_count = document_count + %(documents)s, chunk_count = chunk_count + %(chunks)s,
-    term_count = term_count + %(terms)s, updated_at = now()
+    term_count = term_count + %(terms)s, version = version + 1, updated_at = now()
 WHERE id = %(collection_id)s;
 
 -- name: list_documents

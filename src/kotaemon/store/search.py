@@ -15,7 +15,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from kotaemon.core.schema import Collection, RetrievedChunk
-from kotaemon.store.database import Database
+from kotaemon.store.database import Reader
 from kotaemon.store.keyword import TERM_SPACE, query_terms
 from kotaemon.store.queries import composed
 
@@ -25,14 +25,14 @@ class PostgresSearch:
 
     Example::
 
-        search = PostgresSearch(db)
+        search = PostgresSearch(db)     # or a ReplicaReader: searches read from a replica
         hits = await search.keyword_search(collections, "宽限期是几天", limit=10)
     """
 
     system = "postgresql"
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
 
     async def dense_search(
         self,
@@ -79,8 +79,7 @@ class PostgresSearch:
     async def _search(
         self, statement: sql.Composed, params: dict[str, Any], kind: str
     ) -> list[RetrievedChunk]:
-        async with self.db.connection() as conn:
-            rows = await (await conn.execute(statement, params)).fetchall()
+        rows = await self.reader.fetch_all(statement, params)
         return [
             RetrievedChunk(
                 chunk_id=str(r["id"]),

@@ -13,6 +13,7 @@ import logging
 
 from starlette.requests import Request
 
+from kotaemon.cache.redis import SharedRedis
 from kotaemon.core.errors import (
     AuthenticationError,
     KotaemonError,
@@ -45,7 +46,7 @@ class Authenticator:
     Example::
 
         authenticator = Authenticator(settings)
-        await authenticator.open()
+        await authenticator.open(engine.redis)
         principal = await authenticator.authenticate(request, SecurityStore(store))
     """
 
@@ -68,16 +69,14 @@ class Authenticator:
             attribute_claims=settings.oidc_attribute_claims,
             admin_groups=frozenset(settings.oidc_admin_groups),
         )
-        self.limiter: RateLimiter
-        if settings.redis_url is not None:
-            self.limiter = RedisRateLimiter(
-                settings.redis_url.reveal(), fail_open=settings.rate_limit_fail_open
-            )
-        else:
-            self.limiter = MemoryRateLimiter()
+        self.limiter: RateLimiter = MemoryRateLimiter()
 
-    async def open(self) -> None:
-        if self.settings.redis_url is None:
+    async def open(self, redis: SharedRedis | None) -> None:
+        """Reach the identity provider; rate limits go to ``redis`` (the engine's), or stay in
+        this process without it."""
+        if redis is not None:
+            self.limiter = RedisRateLimiter(redis, fail_open=self.settings.rate_limit_fail_open)
+        else:
             log.info(
                 "KOTAEMON_REDIS_URL unset: rate limits are kept in this process "
                 "(single-replica mode)"

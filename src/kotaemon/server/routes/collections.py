@@ -23,7 +23,7 @@ router = APIRouter(prefix="/collections", tags=["collections"])
     responses=error_responses(*COMMON_ERRORS),
 )
 async def list_collections(store: StoreDep, principal: ReaderPrincipal) -> CollectionList:
-    found = await store.collections.visible(principal)
+    found = await store.catalog.visible(principal)
     return CollectionList(collections=[CollectionPublic.of(c) for c in found])
 
 

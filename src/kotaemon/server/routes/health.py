@@ -40,7 +40,7 @@ async def readyz(request: Request) -> HealthStatus:
     if request.app.state.lifecycle.draining:
         raise _not_ready("shutting down")
     engine = getattr(request.state, "engine", None)
-    if engine is None or engine.store is None:
+    if engine is None:
         raise _not_ready("the engine is not open")
     try:
         with anyio.fail_after(READY_TIMEOUT_SECONDS):

@@ -58,7 +58,7 @@ ALL_COLLECTIONS_MODEL = "kotaemon"
 )
 async def list_models(store: StoreDep, principal: ChatPrincipal) -> ModelList:
     cards = [ModelCard(id=ALL_COLLECTIONS_MODEL)]
-    cards += [ModelCard(id=c.name) for c in await store.collections.visible(principal)]
+    cards += [ModelCard(id=c.name) for c in await store.catalog.visible(principal)]
     return ModelList(data=cards)
 
 
@@ -120,7 +120,7 @@ async def _collections_of(
     """The collections a model name stands for (None: every readable one)."""
     if model == ALL_COLLECTIONS_MODEL:
         return None
-    if not await store.collections.visible(principal, [model]):
+    if not await store.catalog.visible(principal, [model]):
         raise NotFoundError(
             f"model {model!r} not found; use {ALL_COLLECTIONS_MODEL!r} or a collection name "
             "from GET /v1/models",
