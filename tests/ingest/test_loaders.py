@@ -288,6 +288,9 @@ def test_supported_suffixes() -> None:
         (b"  <HTML><body>x", "page.md", "text/html"),
         (b"# Title", "notes.markdown", "text/markdown"),
         (b"<p>not a document</p>", "notes.txt", "text/plain"),
+        (b"plain notes", "notes.exe", "text/plain"),  # the content wins over the name
+        (b"<!DOCTYPE html><p>x</p>", "page.aspx", "text/html"),
+        (b"%PDF-1.7\n...", "report.docx", "application/pdf"),
         (zip_bytes({"word/document.xml": b"<w:document/>"}), "doc.bin", DOCX_TYPE),
     ],
 )
@@ -304,14 +307,15 @@ def truncated_pdf() -> bytes:
 
 
 BAD_INPUTS: list[tuple[str, Callable[[], bytes], type[IngestError], str]] = [
-    ("empty.txt", lambda: b"", CorruptFileError, "no extractable text"),
-    ("blank.md", lambda: b"\n  \n---\n", CorruptFileError, "no extractable text"),
+    ("empty.txt", lambda: b"", CorruptFileError, "no text to index"),
+    ("blank.md", lambda: b"\n  \n---\n", CorruptFileError, "no text to index"),
+    ("blank.html", lambda: b"<html><body> </body></html>", CorruptFileError, "no text to index"),
     ("noise.txt", lambda: random.Random(0).randbytes(4096), UnsupportedFileError, "binary"),
     ("setup.txt", lambda: b"MZ\x90\x00\x03\x00\x00\x00" * 64, UnsupportedFileError, "binary"),
     ("fake.pdf", lambda: b"I am plain text, not a PDF", CorruptFileError, "not a valid PDF"),
     ("cut.pdf", truncated_pdf, CorruptFileError, "damaged"),
     ("locked.pdf", encrypted_pdf, CorruptFileError, "password protected"),
-    ("scan.pdf", lambda: make_pdf(["", ""]), CorruptFileError, "run OCR first"),
+    ("scan.pdf", lambda: make_pdf(["", ""]), CorruptFileError, "run OCR on it first"),
     ("fake.docx", lambda: b"plain text", CorruptFileError, "not a valid Word"),
     ("cut.docx", lambda: make_docx()[:2000], CorruptFileError, "not a valid Word"),
     ("nodoc.docx", lambda: zip_bytes({"a.txt": b"x"}), CorruptFileError, "not a valid Word"),
@@ -329,7 +333,7 @@ BAD_INPUTS: list[tuple[str, Callable[[], bytes], type[IngestError], str]] = [
     ),
     ("legacy.doc", lambda: b"\xd0\xcf\x11\xe0" + bytes(600), UnsupportedFileError, "unsupported"),
     ("archive.zip", lambda: zip_bytes({"a.txt": b"x"}), UnsupportedFileError, "zip archive"),
-    ("report.xyz", lambda: b"some text", UnsupportedFileError, "supported types are .txt"),
+    ("photos.zip", lambda: zip_bytes({"a.jpg": b"x"}), UnsupportedFileError, "zip archive"),
 ]
 
 
@@ -349,6 +353,30 @@ def test_bad_inputs(
     assert caught.type is error
     assert caught.value.message.startswith(f"{name}: ")
     assert fragment in caught.value.message
+
+
+def test_text_under_any_name_is_loaded_as_text(tmp_path: Path) -> None:
+    loaded = load_file(write(tmp_path, "notes.exe", b"Cards can be frozen in the app."))
+
+    assert (loaded.media_type, loaded.title) == ("text/plain", "notes")
+    assert loaded.blocks == [para("Cards can be frozen in the app.")]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("empty.txt", b""), ("blank.md", b"  \n"), ("blank.htm", b"<p> </p>"), ("empty.docx", None)],
+)
+def test_only_a_pdf_is_told_to_run_ocr(tmp_path: Path, name: str, data: bytes | None) -> None:
+    if data is None:
+        out = io.BytesIO()
+        docx.Document().save(out)
+        data = out.getvalue()
+
+    with pytest.raises(CorruptFileError) as caught:
+        load_file(write(tmp_path, name, data))
+
+    assert caught.value.message.startswith(f"{name}: no text to index")
+    assert "OCR" not in caught.value.message
 
 
 def test_library_errors_are_chained(tmp_path: Path) -> None:

@@ -1,6 +1,14 @@
 """Load .txt, .md, .html, .pdf and .docx files into heading and paragraph blocks.
 
-The media type comes from the content (magic bytes); the suffix only tells text kinds apart.
+The media type comes from the content, whatever the name: PDF and Word by their magic bytes,
+text by decoding it (HTML when it starts like HTML). The suffix only tells text kinds apart
+(``.md`` is Markdown, ``.html`` is HTML) and is never a reason to refuse readable text, so
+``notes.exe`` holding text is loaded as text. Unsupported *content* (binary, a zip that is not a
+Word document) is refused. One exception: a ``.pdf`` or ``.docx`` name over content that is
+neither is refused as corrupt, not read as text, because such a file is nearly always a broken
+download or an error page saved under the document's name, and indexing it would put that page
+in the knowledge base in the document's place.
+
 Every failure is an ``IngestError`` whose message names the file and says what to do:
 ``UnsupportedFileError`` (binary or unknown content), ``CorruptFileError`` (unreadable, password
 protected, or no extractable text) and ``FileTooLargeError`` (over a size or page limit, or a
@@ -42,8 +50,15 @@ from kotaemon.core.text import CJK_TEXT
 TEXT, MARKDOWN, HTML, PDF = "text/plain", "text/markdown", "text/html", "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
-_TEXT_SUFFIXES = frozenset({"", ".txt", ".md", ".markdown", ".html", ".htm"})
-_SUPPORTED = "supported types are .txt, .md, .html, .pdf, .docx"
+_SUPPORTED = "supported are text, Markdown and HTML (UTF-8 or GB18030), PDF and Word .docx"
+_NO_TEXT = {
+    PDF: "no text to index: the PDF has no text layer, as a scan has; run OCR on it first "
+    "(e.g. ocrmypdf) and upload the result",
+    DOCX: "no text to index: the document is empty or holds only images; add the text",
+    HTML: "no text to index: the page is empty or only markup and scripts; save the page with "
+    "its content",
+    TEXT: "no text to index: the file is empty or only blank lines; add text or leave it out",
+}
 _MAX_ZIP_RATIO = 100
 _RATIO_FLOOR = 2**20  # smaller zip members are harmless whatever their compression ratio
 
@@ -78,7 +93,7 @@ class LoadedFile:
 def sniff_media_type(data: bytes, filename: str) -> str:
     """The media type from the content, with the suffix only to tell text kinds apart.
 
-    :raises UnsupportedFileError: binary content, a non-Word zip, or text with another suffix.
+    :raises UnsupportedFileError: binary content or a zip that is not a Word document.
     :raises CorruptFileError: a .pdf or .docx whose bytes are not one.
     """
     return _sniff(data, Path(filename).name or filename)[0]
@@ -107,9 +122,7 @@ def load_bytes(
     else:
         blocks = _markdown_blocks(text) if media_type == MARKDOWN else _text_blocks(text)
     if not blocks:
-        raise CorruptFileError(
-            f"{name}: no extractable text; if it is a scanned PDF, run OCR first"
-        )
+        raise CorruptFileError(f"{name}: {_NO_TEXT.get(media_type, _NO_TEXT[TEXT])}")
     h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
     return LoadedFile(title or h1 or Path(name).stem or name, media_type, blocks)
 
@@ -140,11 +153,10 @@ def _sniff(data: bytes, name: str) -> tuple[str, str]:
             f"{name}: not a valid {kind} (the content does not match the suffix); "
             "re-export or re-download the original file"
         )
-    if suffix not in _TEXT_SUFFIXES:
-        raise UnsupportedFileError(f"{name}: unsupported file type; {_SUPPORTED}")
     if (text := _decode(data)) is None:
         raise UnsupportedFileError(
-            f"{name}: binary content or an unknown text encoding; save text as UTF-8 ({_SUPPORTED})"
+            f"{name}: unsupported content: binary data or an unknown text encoding; save text as "
+            f"UTF-8 ({_SUPPORTED})"
         )
     looks_html = text[:1024].lstrip().lower().startswith(("<!doctype html", "<html"))
     if looks_html or suffix in (".html", ".htm"):
