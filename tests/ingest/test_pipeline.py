@@ -8,7 +8,7 @@ from kotaemon.core.errors import CorruptFileError
 from kotaemon.engine import Engine
 
 from ..conftest import KNOWLEDGE_BASE
-from .test_loaders import make_pdf
+from .loaders.documents import make_pdf
 
 pytestmark = pytest.mark.anyio
 
