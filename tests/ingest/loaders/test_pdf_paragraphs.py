@@ -1,31 +1,10 @@
-"""Wrapped lines joined again: hyphenation repaired conservatively, no space inside Chinese."""
+"""A PDF page's lines made into headings and paragraphs again."""
 
 from __future__ import annotations
 
-import pytest
-
 from kotaemon.ingest.loaders import Block
 from kotaemon.ingest.loaders.pdf_pages import PageLine
-from kotaemon.ingest.loaders.pdf_paragraphs import Paragraphs, join_wrapped
-
-
-@pytest.mark.parametrize(
-    ("left", "right", "vocabulary", "joined"),
-    [
-        ("the hyphen-", "ation of words", set(), "the hyphenation of words"),
-        ("send an e-", "mail to us", set(), "send an e-mail to us"),  # one letter: a real hyphen
-        ("a Wi-", "Fi network", set(), "a Wi-Fi network"),  # a capital follows
-        ("code page ISO-", "8859-1", set(), "code page ISO-8859-1"),
-        ("a well-", "known rule", {"well-known"}, "a well-known rule"),  # as written elsewhere
-        ("a well-", "known rule", {"wellknown"}, "a wellknown rule"),
-        ("the soft\u00ad", "ware", set(), "the software"),
-        ("pay -- ", "or not", set(), "pay -- or not"),
-        ("信用卡还款", "宽限期为三天。", set(), "信用卡还款宽限期为三天。"),
-        ("信用卡 card", "还款", set(), "信用卡 card 还款"),
-    ],
-)
-def test_join_wrapped(left: str, right: str, vocabulary: set[str], joined: str) -> None:
-    assert join_wrapped(left.strip(), right, vocabulary) == joined
+from kotaemon.ingest.loaders.pdf_paragraphs import Paragraphs
 
 
 def test_paragraphs_by_gap_and_headings_by_size() -> None:

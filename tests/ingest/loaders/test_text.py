@@ -95,3 +95,64 @@ def test_markdown_blocks(tmp_path: Path) -> None:
         para("Quoted advice."),
         heading("Setext heading", 2),
     ]
+
+
+def test_underlined_headings_take_levels_in_order_of_appearance(tmp_path: Path) -> None:
+    text = (
+        "Card Handbook\n*************\n\nIntro text.\n\n"
+        "Fees\n====\n\nThe annual fee is 300 yuan.\n\n"
+        "Late fees\n---------\n\nFive percent.\n\nRepayment\n=========\n\nBy the 25th.\n"
+    )
+    loaded = load_file(write(tmp_path, "handbook.txt", text.encode()))
+
+    assert loaded.title == "handbook"  # a plain text's headings are guessed: not its title
+    assert loaded.blocks == [
+        heading("Card Handbook", 1),
+        para("Intro text."),
+        heading("Fees", 2),
+        para("The annual fee is 300 yuan."),
+        heading("Late fees", 3),
+        para("Five percent."),
+        heading("Repayment", 2),
+        para("By the 25th."),
+    ]
+
+
+HEADER = "ACME(1)                     General Commands Manual                    ACME(1)\n\n"
+FOOTER = "\nACME 1.0                        2024 January 1                                 {n}\n"
+PAGES = [
+    """NAME
+       acme - pay a card\u2010
+       holder's bill
+
+DESCRIPTION
+       Acme pays the bill of a card holder.  It reads the amount from the com\u2010
+       mand line.
+""",
+    """OPTIONS
+       --amount AMOUNT
+              The amount to pay, in yuan.
+""",
+    """SEE ALSO
+       The card handbook, chapter on repayments.
+""",
+]
+
+
+def test_a_paged_manual_page_loses_its_running_header_and_footer(tmp_path: Path) -> None:
+    text = "\f".join(HEADER + page + FOOTER.format(n=n) for n, page in enumerate(PAGES, 1))
+    loaded = load_file(write(tmp_path, "acme.1.txt", text.encode()))
+
+    assert loaded.blocks == [
+        heading("NAME", 1, page=1),
+        para("acme - pay a cardholder's bill", page=1),  # groff's hyphen joined
+        heading("DESCRIPTION", 1, page=1),
+        para("Acme pays the bill of a card holder. It reads the amount from the command line.", 1),
+        heading("OPTIONS", 1, page=2),
+        para("--amount AMOUNT The amount to pay, in yuan.", page=2),
+        heading("SEE ALSO", 1, page=3),
+        para("The card handbook, chapter on repayments.", page=3),
+    ]
+    assert {(d.reason, d.page) for d in loaded.dropped} == {
+        (reason, n) for reason in ("header", "footer") for n in (1, 2, 3)
+    }

@@ -88,8 +88,10 @@ def load_bytes(
         title, blocks = load_docx(data, name, max_uncompressed_bytes)
     elif media_type == HTML:
         title, blocks, dropped = load_html(text, name)
+    elif media_type == MARKDOWN:
+        blocks = load_markdown(text)
     else:
-        blocks = load_markdown(text) if media_type == MARKDOWN else load_text(text)
+        blocks, dropped = load_text(text)
     if not blocks:
         if dropped:
             raise CorruptFileError(
@@ -97,8 +99,8 @@ def load_bytes(
                 "contents, an index or site navigation; upload the document that has the text"
             )
         raise CorruptFileError(f"{name}: {_NO_TEXT.get(media_type, _NO_TEXT[TEXT])}")
-    # a PDF's headings are guessed from font sizes: its first may be "NAME" or "Dedication"
-    headed = media_type != PDF
+    # the headings of a PDF or plain text are guessed: the first may be "NAME" or "Dedication"
+    headed = media_type in (HTML, MARKDOWN, DOCX)
     h1 = next((b.text for b in blocks if headed and b.kind == "heading" and b.level == 1), None)
     return LoadedFile(title or h1 or Path(name).stem or name, media_type, blocks, dropped)
 

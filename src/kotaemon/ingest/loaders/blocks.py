@@ -17,7 +17,6 @@ DropReason = Literal["boilerplate", "header", "footer", "toc", "index"]
 _CJK_BREAK = re.compile(rf"(?<=[{CJK_TEXT}])\s*\n\s*(?=[{CJK_TEXT}])")
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_BLANK_LINE = re.compile(r"\n\s*\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +71,6 @@ def flow(text: str) -> str:
 def join_cjk_breaks(text: str) -> str:
     """Line breaks between two CJK characters removed (Chinese wraps without spaces)."""
     return _CJK_BREAK.sub("", text)
-
-
-def text_blocks(text: str, page: int | None = None) -> list[Block]:
-    """One paragraph per run of non-blank lines."""
-    return [para(p, page) for p in map(flow, _BLANK_LINE.split(text)) if p]
 
 
 def code(text: str) -> str:

@@ -46,7 +46,7 @@ def load_html(text: str, name: str) -> tuple[str | None, list[Block], list[Dropp
         raise CorruptFileError(f"{name}: HTML nested too deeply to read; save it as text") from exc
     candidates = [(_clean(block), in_chrome) for block, in_chrome in walker.finish()]
     page_chars = sum(len(b.text) for b, in_chrome in candidates if not in_chrome)
-    main = _main_text(_without_section_ids(tree), name)
+    main = _main_text(_without_section_ids(text, tree), name)
     if main is None or len(main) < min(MIN_MAIN_CHARS, page_chars):
         keep = [not in_chrome for _, in_chrome in candidates]
     else:
@@ -67,14 +67,17 @@ def _clean(block: Block) -> Block:
     return Block(_PERMALINK.sub("", block.text), block.kind, block.level)
 
 
-def _without_section_ids(tree: LexborHTMLParser) -> str:
+def _without_section_ids(text: str, tree: LexborHTMLParser) -> str:
     """The page without the ids of elements that hold a heading: such an id is the heading's
     slug ("sharing-configuration-files"), and trafilatura takes words like "share" or
-    "comment" in an id for a social or comment widget and drops the section."""
+    "comment" in an id for a social or comment widget and drops the section. A page with no
+    such id goes to trafilatura as it came (serializing it again changes what lxml reads)."""
+    changed = False
     for node in tree.css("[id]"):
         if any(child.tag in _HEADING_TAGS for child in node.iter()):
             del node.attrs["id"]
-    return tree.html or ""
+            changed = True
+    return (tree.html or text) if changed else text
 
 
 def _main_text(text: str, name: str) -> str | None:

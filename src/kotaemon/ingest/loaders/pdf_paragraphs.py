@@ -6,12 +6,8 @@ last line does not end a sentence and the next starts in lower case. Headings ar
 font larger than the body text (the largest is level 1), or short bold lines in capitals, as a
 manual page's "SYNOPSIS".
 
-Wrapped lines are joined with a space, or with nothing between Chinese characters. A word
-hyphenated at the end of a line is joined conservatively ("hyphen-" + "ation" is
-"hyphenation"): the hyphen stays when the next line starts with a capital or a digit ("Wi-Fi",
-"ISO-8859"), when the first part is one letter ("e-mail"), or when the document writes the word
-with its hyphen elsewhere ("well-known"); it goes when the document writes the word joined
-elsewhere, or by default, since most line-end hyphens are a typesetter's.
+Wrapped lines are joined by ``wrap.join_wrapped`` (hyphenation repaired, no space inside
+Chinese).
 """
 
 from __future__ import annotations
@@ -25,16 +21,11 @@ from dataclasses import dataclass, field
 from kotaemon.core.text import CJK_TEXT
 from kotaemon.ingest.loaders.blocks import Block, line
 from kotaemon.ingest.loaders.pdf_pages import PageLine
+from kotaemon.ingest.loaders.wrap import join_wrapped, vocabulary
 
-_LETTERS = "A-Za-z\u00c0-\u024f"
-_WORD = re.compile(rf"[{_LETTERS}]+(?:-[{_LETTERS}]+)*")
-_HYPHENATED = re.compile(rf"(?:^|[^{_LETTERS}-])([{_LETTERS}]+)-$")
-_NEXT_WORD = re.compile(rf"[{_LETTERS}0-9]+")
 _BULLET = re.compile(r"(?:[•◦▪▫●○■□‣⁃∙·*–-]|\d{1,2}[.)]|[a-z][.)])\s+\S")
 _BULLET_MARK = re.compile(r"[•◦▪▫●○■□‣⁃∙·*–-]\s+")
 _SENTENCE_END = re.compile(r"[.!?:;。！？：；)\]”\"']$")
-_CJK_END = re.compile(rf"[{CJK_TEXT}]$")
-_CJK_START = re.compile(rf"^[{CJK_TEXT}]")
 _CAPS = re.compile(r"[A-Z0-9][A-Z0-9 ,&/()'-]*")
 HEADING_RATIO = 1.15  # a font this much larger than the body text's is a heading's
 
@@ -66,7 +57,7 @@ class Paragraphs:
         large = sorted({s for s in sizes if self._large(s)}, reverse=True)
         self.levels = {s: min(i + 1, 6) for i, s in enumerate(large)}
         self.caps_level = min(len(large) + 1, 6)
-        self.vocabulary = _vocabulary(ln.text for ln in every)
+        self.vocabulary = vocabulary(ln.text for ln in every)
         self.spacings = _spacings(pages)
 
     def blocks(self) -> list[Block]:
@@ -178,37 +169,6 @@ def _item(text: str) -> str:
     if bullet := _BULLET_MARK.match(text):
         return "- " + text[bullet.end() :]
     return text
-
-
-def join_wrapped(left: str, right: str, vocabulary: set[str]) -> str:
-    """Two lines of one paragraph joined: hyphenation repaired, no space inside Chinese."""
-    if left.endswith("\u00ad"):  # a soft hyphen is only ever a line-break hyphen
-        return left[:-1] + right
-    if (match := _HYPHENATED.search(left)) and (nxt := _NEXT_WORD.match(right)):
-        head, tail = match.group(1), nxt.group(0)
-        if _keeps_hyphen(head, tail, vocabulary):
-            return left + right
-        return left[:-1] + right
-    if _CJK_END.search(left) and _CJK_START.search(right):
-        return left + right
-    return f"{left} {right}"
-
-
-def _keeps_hyphen(head: str, tail: str, vocabulary: set[str]) -> bool:
-    if not tail[0].islower() or len(head) == 1:
-        return True
-    return f"{head}-{tail}".lower() in vocabulary  # else a typesetter's hyphen
-
-
-def _vocabulary(lines: Iterator[str]) -> set[str]:
-    """Words as the document writes them inside lines (line-end fragments left out)."""
-    words: set[str] = set()
-    for text in lines:
-        found = _WORD.findall(text.rstrip())
-        if found and text.rstrip().endswith("-"):
-            found = found[:-1]
-        words.update(w.lower() for w in found)
-    return words
 
 
 def _typical_length(page: Sequence[PageLine]) -> int:

@@ -1,4 +1,14 @@
-"""Plain text and Markdown: paragraphs, and for Markdown headings, lists, tables and code."""
+"""Plain text and Markdown.
+
+Plain text: one paragraph per run of non-blank lines, wrapped lines joined (``wrap``). A line
+underlined with ``===``, ``***``, ``---``, ``~~~`` or ``^^^`` is a heading, its level by the
+order the underline characters first appear (as reStructuredText does); so is a line in
+capitals at the margin followed by indented text (a manual page's "SYNOPSIS"). Text with form
+feeds is paged: blocks carry page numbers, and running headers and footers are dropped as in a
+PDF (``pdf_pages``).
+
+Markdown: headings, paragraphs, a whole list or table as one block, code verbatim.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +17,86 @@ import re
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from kotaemon.ingest.loaders.blocks import Block, code, flow, para, table, text_blocks
+from kotaemon.ingest.loaders.blocks import Block, Dropped, DropReason, code, flow, line, para, table
+from kotaemon.ingest.loaders.pdf_pages import PageLine, classify
+from kotaemon.ingest.loaders.wrap import join_wrapped, vocabulary
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?\n---[ \t]*\r?\n", re.S)
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_UNDERLINE = re.compile(r"([=*\-~^#+])\1{2,}")
+_MAN_SECTION = re.compile(r"[A-Z][A-Z0-9 ,/&()'-]{1,40}")
 
 
-def load_text(text: str) -> list[Block]:
-    """One paragraph per run of non-blank lines."""
-    return text_blocks(text)
+def load_text(text: str) -> tuple[list[Block], list[Dropped]]:
+    """Blocks of a plain text, and the page headers and footers dropped from it."""
+    pages = text.split("\f")
+    dropped: list[Dropped] = []
+    if len(pages) > 1:
+        pages = _without_furniture(pages, dropped)
+    known = vocabulary(text.splitlines())
+    underlines: list[str] = []
+    blocks: list[Block] = []
+    for number, page in _numbered(pages):
+        paragraphs = [p.split("\n") for p in _BLANK_LINE.split(page) if p.strip()]
+        for i, lines in enumerate(paragraphs):
+            lines = [ln.rstrip() for ln in lines if ln.strip()]
+            following = paragraphs[i + 1] if i + 1 < len(paragraphs) else None
+            page_number = number if len(pages) > 1 else None
+            blocks.extend(_text_blocks(lines, following, underlines, known, page_number))
+    return [b for b in blocks if b.text], dropped
+
+
+def _numbered(pages: list[str]) -> list[tuple[int, str]]:
+    return list(enumerate(pages, start=1))
+
+
+def _without_furniture(pages: list[str], dropped: list[Dropped]) -> list[str]:
+    """The pages with their running header and footer lines (and contents or index pages)
+    blanked; those lines go to ``dropped``."""
+    raws = [page.split("\n") for page in pages]
+    indexes = [[i for i, ln in enumerate(raw) if ln.strip()] for raw in raws]
+    marks = classify(
+        [[PageLine(raw[i]) for i in idx] for raw, idx in zip(raws, indexes, strict=True)]
+    )
+    for number, (raw, idx, page_marks) in enumerate(zip(raws, indexes, marks, strict=True), 1):
+        by_reason: dict[DropReason, list[str]] = {}
+        for i, mark in zip(idx, page_marks, strict=True):
+            if mark:
+                by_reason.setdefault(mark, []).append(raw[i].strip())
+                raw[i] = ""
+        dropped.extend(Dropped(r, "\n".join(t), number) for r, t in by_reason.items())
+    return ["\n".join(raw) for raw in raws]
+
+
+def _text_blocks(
+    lines: list[str],
+    following: list[str] | None,
+    underlines: list[str],
+    known: set[str],
+    page: int | None,
+) -> list[Block]:
+    """One paragraph of lines, or an underlined heading, or a manual's section heading with
+    the indented text under it."""
+    if len(lines) == 2 and (mark := _UNDERLINE.fullmatch(lines[1].strip())):
+        char = mark.group(1)
+        if len(lines[1].strip()) >= 0.7 * len(lines[0].strip()):
+            if char not in underlines:
+                underlines.append(char)
+            return [Block(line(lines[0]), "heading", min(underlines.index(char) + 1, 6), page)]
+    below = lines[1:] or (following or [])[:1]
+    if _MAN_SECTION.fullmatch(lines[0]) and below and below[0][:1].isspace():
+        heading = Block(line(lines[0]), "heading", 1, page)
+        return [heading, _paragraph(lines[1:], known, page)] if lines[1:] else [heading]
+    return [_paragraph(lines, known, page)]
+
+
+def _paragraph(lines: list[str], known: set[str], page: int | None) -> Block:
+    text = ""
+    for ln in lines:
+        part = line(ln)
+        text = join_wrapped(text, part, known) if text else part
+    return Block(text, "paragraph", 0, page)
 
 
 def load_markdown(text: str) -> list[Block]:
