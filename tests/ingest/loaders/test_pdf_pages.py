@@ -91,3 +91,13 @@ def test_chinese_contents_with_dot_leaders() -> None:
     ]
 
     assert classify(pages_of(page)) == [["toc"] * 6]
+
+
+def test_a_lone_page_number_at_the_edge_is_dropped_even_once() -> None:
+    pages = pages_of(["xii", *body(1)], [*body(2), "— 13 —"], [*body(3), "第 14 页"])
+
+    assert classify(pages) == [
+        ["header", None, None, None, None],
+        [None, None, None, None, "footer"],
+        [None, None, None, None, "footer"],
+    ]
