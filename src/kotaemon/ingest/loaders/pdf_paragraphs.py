@@ -1,10 +1,11 @@
 """A PDF's kept lines made into headings, paragraphs and lists again.
 
-A paragraph ends at a wider gap than the page's usual line spacing, at a change of font size, at
-a bullet, or after a short line ending a sentence; it goes on across a page break when the
-last line does not end a sentence and the next starts in lower case. Headings are lines in a
-font larger than the body text (the largest is level 1), or short bold lines in capitals, as a
-manual page's "SYNOPSIS".
+A paragraph ends at a gap wider than the document's usual line spacing for its font size, at a
+change of font size, at a bullet, when a list item's text comes back to the bullet's margin,
+or after a short line ending a sentence; it goes on across a page break when the last line
+does not end a sentence and the next starts in lower case (and is cited at its first page).
+Headings are lines in a font larger than the body text (the largest is level 1), or short bold
+lines in capitals, as a manual page's "SYNOPSIS".
 
 Wrapped lines are joined by ``wrap.join_wrapped`` (hyphenation repaired, no space inside
 Chinese).
