@@ -27,11 +27,10 @@ from kotaemon.core.schema import Collection
 from kotaemon.core.sync import run_sync
 from kotaemon.embeddings.base import Embedder
 from kotaemon.embeddings.bundled import BundledE5Embedder
-from kotaemon.embeddings.openai_compatible import OpenAICompatibleEmbedder
 from kotaemon.ingest.pipeline import IngestPipeline
 from kotaemon.ingest.queue import IngestQueue
 from kotaemon.ingest.worker import IngestJobRunner, run_worker
-from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
+from kotaemon.llms.base import LLMInterface
 from kotaemon.observability.metrics import declare_llm
 from kotaemon.pipelines.rag import RAGPipeline
 from kotaemon.retrieval.config import RetrievalConfig
@@ -49,6 +48,8 @@ T = TypeVar("T")
 def build_embedder(settings: Settings) -> Embedder:
     """The configured embedding model (uncached: see :class:`Engine` for the cached one)."""
     if settings.embedding_backend == "openai":
+        from kotaemon.embeddings.openai_compatible import OpenAICompatibleEmbedder  # openai: slow
+
         assert settings.embedding_base_url is not None  # checked by Settings
         return OpenAICompatibleEmbedder(
             base_url=settings.embedding_base_url,
@@ -63,10 +64,12 @@ def build_embedder(settings: Settings) -> Embedder:
     )
 
 
-def build_llm(settings: Settings) -> OpenAICompatibleLLM | None:
+def build_llm(settings: Settings) -> LLMInterface | None:
     """The configured LLM, or None for the offline extractive answerer."""
     if not settings.llm_base_url:
         return None
+    from kotaemon.llms.openai_compatible import OpenAICompatibleLLM  # the openai client is slow
+
     return OpenAICompatibleLLM(
         base_url=settings.llm_base_url,
         model=settings.llm_model,

@@ -94,7 +94,8 @@ class Settings(BaseSettings):
     chunk_overlap: Annotated[int, Field(ge=0, le=1024)] = 32
     max_file_bytes: Annotated[int, Field(ge=1)] = 50 * 2**20
     ingest_parse_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
-        default=120.0, description="Time a PDF or Word file may take to parse before it fails."
+        default=120.0,
+        description="Time a PDF, Word or HTML file may take to parse before it fails.",
     )
     ingest_max_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
         default=3, description="Deliveries of an ingestion job before it fails for good."

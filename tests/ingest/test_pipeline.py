@@ -8,7 +8,8 @@ from kotaemon.core.errors import CorruptFileError
 from kotaemon.engine import Engine
 
 from ..conftest import KNOWLEDGE_BASE
-from .test_loaders import make_pdf
+from .loaders.documents import make_pdf
+from .loaders.test_pdf import handbook
 
 pytestmark = pytest.mark.anyio
 
@@ -124,14 +125,41 @@ async def test_delete_document_removes_chunks_and_stats(
     await stats_are_consistent(database_url)
 
 
-async def test_a_pdf_that_parses_too_long_is_stopped(engine: Engine) -> None:
-    data = make_pdf(["Late fees are 5% of the unpaid minimum payment."])
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("slow.pdf", make_pdf(["Late fees are 5% of the unpaid minimum payment."])),
+        ("slow.html", b"<html><body><p>Late fees are 5% of the unpaid minimum.</p></body></html>"),
+    ],
+)
+async def test_a_file_that_parses_too_long_is_stopped(
+    engine: Engine, name: str, data: bytes
+) -> None:
     collection = await engine.ensure_collection("kb")
     pipeline = engine.ingest
     pipeline.parse_timeout = 0.001  # less than a child process takes to start
     with pytest.raises(CorruptFileError, match="parsing took over") as caught:
-        await pipeline.ingest_bytes(data, "slow.pdf", collection)
+        await pipeline.ingest_bytes(data, name, collection)
     assert caught.value.code == "parse_timeout"
     pipeline.parse_timeout = 60
-    result = await pipeline.ingest_bytes(data, "slow.pdf", collection)
+    result = await pipeline.ingest_bytes(data, name, collection)
     assert result.status == "added" and result.chunk_count == 1
+
+
+async def test_chunks_carry_their_section_and_page_not_the_contents_or_index(
+    engine: Engine, database_url: str
+) -> None:
+    collection = await engine.ensure_collection("handbook")
+    result = await engine.ingest.ingest_bytes(handbook(), "handbook.pdf", collection)
+    assert result.status == "added"
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT heading, page, text FROM chunks ORDER BY ordinal").fetchall()
+    assert [(heading, page) for heading, page, _ in rows] == [
+        ("1 Fees", 2),
+        ("1.1 Late fees", 2),
+        ("2 Repayment", 3),
+        ("3 Lost cards", 4),
+    ]
+    text = "\n".join(t for *_, t in rows)
+    assert "....." not in text and "grace period, 2, 3" not in text and "Page 2 of" not in text
+    assert not any(t.startswith(h) for h, _, t in rows)  # the path is indexed, not shown

@@ -83,7 +83,53 @@ def test_invalid_sizes_are_refused() -> None:
 def test_chunks_never_exceed_the_size() -> None:
     mixed = "2024年起，" + "信用卡还款宽限期为三个自然日" * 20 + "。"
     url = "https://example.com/" + "x" * 400
+    table = Block("A | B\n" + "\n".join(f"{n} | {url}" for n in range(3)), "table", header_rows=1)
+    title = Block("信用卡还款规则与逾期处理的详细说明" * 4, "heading", level=1)
     for size, overlap in ((40, 0), (40, 16), (64, 32)):
-        drafts = split([para(mixed), para(url), para("Short one. " * 30)], size, overlap)
+        blocks = [para(mixed), para(url), para("Short one. " * 30), title, table, para(mixed)]
+        drafts = split(blocks, size, overlap)
         assert all(d.token_count <= size for d in drafts), (size, overlap)
-        assert all(estimate_tokens(d.text) <= size for d in drafts), (size, overlap)
+        assert all(estimate_tokens(d.indexed_text) <= size for d in drafts), (size, overlap)
+
+
+def heading(text: str, level: int) -> Block:
+    return Block(text=text, kind="heading", level=level)
+
+
+def test_the_heading_path_is_indexed_not_shown_and_fits_the_size() -> None:
+    path = [heading(f"Chapter {n} on the rules for repayments and fees", n) for n in (1, 2, 3)]
+    text = " ".join(f"Sentence {i} about late fees is here." for i in range(30))
+    drafts = split([*path, para(text)], size=64)  # the path gets 16 tokens: the innermost fits
+
+    assert all(estimate_tokens(d.indexed_text) <= 64 for d in drafts)
+    assert {d.heading for d in drafts} == {"Chapter 3 on the rules for repayments and fees"}
+    assert all(d.heading not in d.text for d in drafts if d.heading)
+    assert " ".join(d.text for d in drafts) == text  # nothing lost to the path's tokens
+
+
+def test_a_list_that_fits_is_kept_whole() -> None:
+    items = Block("- Open the app.\n- Choose the card.\n- Choose Repay.", kind="list")
+    drafts = split([para("Intro sentence number one is here. " * 3), items], size=32)
+
+    assert [d.text for d in drafts][-1] == items.text  # not cut to fill the first chunk
+
+
+def test_a_long_table_is_cut_between_rows_under_its_header() -> None:
+    rows = [f"Card {n} | fee {n * 10} yuan | waived after {n} purchases" for n in range(40)]
+    table = Block("Card | Fee | Waiver\n" + "\n".join(rows), kind="table", header_rows=1)
+    drafts = split([heading("Fees", 1), table], size=64)
+
+    assert len(drafts) > 3
+    assert all(d.text.startswith("Card | Fee | Waiver\n") for d in drafts)
+    assert all(estimate_tokens(d.indexed_text) <= 64 for d in drafts)
+    assert [r for d in drafts for r in d.text.split("\n")[1:]] == rows
+
+
+def test_a_long_list_is_cut_between_items_and_a_huge_item_as_a_paragraph() -> None:
+    items = [f"- Item {n} of the list." for n in range(30)]
+    huge = "- " + "A very long item. " * 40
+    drafts = split([Block("\n".join([*items, huge]), kind="list")], size=40)
+
+    assert all(estimate_tokens(d.text) <= 40 for d in drafts)
+    assert drafts[0].text.split("\n")[0] == items[0]
+    assert "\n".join(d.text for d in drafts).count("- Item") == 30

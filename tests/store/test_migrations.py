@@ -54,6 +54,14 @@ def test_schema_is_at_head_with_the_declared_tables(database_url: str) -> None:
     assert {"embedding", "bm25", "terms", "space_id", "collection_id", "page"} <= columns
 
 
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert (
+        migrate.head_revision() == ScriptDirectory.from_config(migrate._config()).get_current_head()
+    )
+
+
 def test_upgrade_is_idempotent(database_url: str) -> None:
     migrate.upgrade(database_url)
     migrate.upgrade(database_url)

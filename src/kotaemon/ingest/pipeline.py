@@ -29,7 +29,7 @@ from kotaemon.core.errors import (
 )
 from kotaemon.core.schema import Collection
 from kotaemon.embeddings.base import Embedder
-from kotaemon.ingest.loaders import DOCX, PDF, LoadedFile, load_bytes, sniff_media_type
+from kotaemon.ingest.loaders import DOCX, HTML, PDF, LoadedFile, load_bytes, sniff_media_type
 from kotaemon.ingest.splitter import ChunkDraft, Splitter
 from kotaemon.observability.metrics import CACHE_REQUESTS
 from kotaemon.store.base import ChunkRecord, DocumentRecord
@@ -41,9 +41,10 @@ log = logging.getLogger(__name__)
 FileStatus = Literal["added", "replaced", "unchanged", "failed"]
 #: ``on_progress(stage, done, total)``: stage is parsing, embedding or storing.
 Progress = Callable[[str, int, int], Awaitable[None]]
-#: Formats whose parsers decompress or interpret the file: parsed in a child process that is
-#: killed when it overruns its time (zip and PDF bombs).
-_ISOLATED_TYPES = frozenset({PDF, DOCX})
+#: Formats whose parsers decompress or interpret the file, or run heuristics of unbounded cost
+#: on it (HTML main-content extraction): parsed in a child process that is killed when it
+#: overruns its time (zip and PDF bombs, pathological pages).
+_ISOLATED_TYPES = frozenset({PDF, DOCX, HTML})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ class IngestPipeline(BaseComponent):
     The sizes and limits have no defaults here: they are settings (``KOTAEMON_CHUNK_SIZE``…).
 
     :param max_file_bytes: larger files are refused with ``file_too_large``.
-    :param parse_timeout: seconds a PDF or Word file may take to parse (``parse_timeout``).
+    :param parse_timeout: seconds a PDF, Word or HTML file may take to parse (``parse_timeout``).
     """
 
     def __init__(
@@ -174,6 +175,7 @@ class IngestPipeline(BaseComponent):
             return FileResult(source, "unchanged")
         await progress("parsing", 0, 0)
         loaded = await self._parse(data, Path(source).name)
+        _log_cleaning(Path(source).name, loaded)
         drafts = await anyio.to_thread.run_sync(self.splitter.split, loaded.blocks)
         if not drafts:
             raise CorruptFileError(f"{Path(source).name}: only headings, no text to index")
@@ -280,6 +282,23 @@ def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
                 code="reserved_metadata_key",
             )
     return metadata
+
+
+def _log_cleaning(name: str, loaded: LoadedFile) -> None:
+    """How much text the loader kept and dropped, by reason (boilerplate, header, toc…)."""
+    dropped: dict[str, int] = {}
+    for item in loaded.dropped:
+        dropped[item.reason] = dropped.get(item.reason, 0) + len(item.text)
+    log.info(
+        "file loaded",
+        extra={
+            "file": name,
+            "media_type": loaded.media_type,
+            "blocks": len(loaded.blocks),
+            "kept_chars": sum(len(b.text) for b in loaded.blocks),
+            "dropped_chars": dropped,
+        },
+    )
 
 
 async def _no_progress(stage: str, done: int, total: int) -> None:

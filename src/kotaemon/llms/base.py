@@ -106,6 +106,9 @@ class LLMInterface(BaseComponent):
     def run(self, prompt: Prompt, **kwargs: Any) -> LLMResponse:
         return self.generate(prompt, **kwargs)
 
+    async def close(self) -> None:
+        """Release connections (the engine calls it at exit)."""
+
 
 def as_messages(prompt: Prompt) -> list[ChatMessage]:
     if isinstance(prompt, str):

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import anyio.to_thread
 
 from kotaemon.store import migrate
@@ -85,8 +87,9 @@ class PostgresStore:
 
         :raises StoreError: if the server is unreachable or too old, or the schema is behind.
         """
-        prepare = migrate.upgrade if self._auto_migrate else migrate.check_current
-        await anyio.to_thread.run_sync(prepare, self._url)
+        await anyio.to_thread.run_sync(
+            partial(migrate.prepare, self._url, auto_migrate=self._auto_migrate)
+        )
         await self.db.open()
         if self.replica is not None:
             await self.replica.open()

@@ -152,6 +152,22 @@ def test_a_corrupt_file_fails_in_the_worker_with_the_reason(
     assert document["job"]["error"]["code"] == "corrupt_file"
 
 
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return buffer.getvalue()
+
+
+def test_the_content_decides_the_type_not_the_name(http: httpx.Client, collection: str) -> None:
+    response = _upload(http, collection, ("notes.exe", GRACE.encode()))
+    assert response.status_code == 202, response.text
+    [job] = response.json()["jobs"]
+    assert job["media_type"] == "text/plain"
+    assert _wait(http, job["id"])["result"] == "added"
+
+
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -176,6 +192,8 @@ def test_a_zip_bomb_fails_without_being_unpacked(http: httpx.Client, collection:
             415,
             "unsupported_file",
         ),
+        ([("photos.zip", _zip({"a.jpg": b"\xff\xd8\xff"}))], {}, 415, "unsupported_file"),
+        ([("tool.exe", b"MZ\x90\x00\x03\x00\x00\x00" * 64)], {}, 415, "unsupported_file"),
         ([("big.txt", b"a" * (2**20 + 1))], {}, 413, "file_too_large"),
         ([("empty.txt", b"")], {}, 422, "empty_file"),
         ([("a.txt", b"one"), ("a.txt", b"two")], {}, 422, "duplicate_file_name"),
