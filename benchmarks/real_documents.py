@@ -52,14 +52,24 @@ from realdocs.corpus import (
     packages,
 )
 from realdocs.questions import QUESTIONS, Question, load_questions
-from realdocs.scoring import Observation, Score, doc_type, score_extractive, score_llm, summarise
+from realdocs.scoring import (
+    Observation,
+    Score,
+    chunk_kind,
+    doc_type,
+    score_agent,
+    score_extractive,
+    score_llm,
+    summarise,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "real_documents.json"
 DATA_DIR = Path(__file__).parent / ".cache" / "real_documents"
 COLLECTION = "real-documents"
 CRM_TOKEN = "demo-crm-token"
-SCORE_FIELDS = ("correct", "refused", "source_ok", "fact_ok", "top_source_ok")
+SCORE_FIELDS = ("correct", "refused", "source_ok", "fact_ok", "top_source_ok", "tool_free")
+SCORERS = {"extractive": score_extractive, "llm": score_llm, "agent": score_agent}
 log = logging.getLogger("benchmarks.real_documents")
 console = Console(stderr=True)
 
@@ -126,7 +136,9 @@ def carried_sources(sources: Sequence[RetrievedChunk], requests: Sequence[dict])
     ]
 
 
-def row(question: Question, seen: Observation, score: Score, corpus, sources, seconds) -> dict:
+def row(
+    question: Question, seen: Observation, score: Score, corpus, sources, quoted, seconds
+) -> dict:
     return {
         "id": question.id,
         "question": question.question,
@@ -138,6 +150,7 @@ def row(question: Question, seen: Observation, score: Score, corpus, sources, se
         "outcome": seen.outcome,
         "text": seen.text,
         "cited": [Path(s).name for s in seen.cited],
+        "cited_kinds": quoted,
         "prompt_sources": None
         if seen.prompt_sources is None
         else [Path(s).name for s in seen.prompt_sources],
@@ -147,6 +160,7 @@ def row(question: Question, seen: Observation, score: Score, corpus, sources, se
                 "page": c.page,
                 "heading": c.heading,
                 "dense": c.dense_score,
+                "kind": chunk_kind(c.text, c.heading),
                 "text": c.text[:160],
             }
             for c in sources
@@ -172,8 +186,18 @@ async def run_mode(engine: Engine, mode: str, questions, corpus, fake=None) -> l
             seen = Observation(outcome="error", text=error, prompt_sources=carried)
         else:
             seen = Observation.from_answer(answer, carried)
-        score = (score_llm if mode == "llm" else score_extractive)(question, seen)
-        rows.append(row(question, seen, score, corpus, sources, seconds))
+        score = SCORERS[mode](question, seen)
+        quoted = [
+            chunk_kind(sources[c.marker - 1].text, sources[c.marker - 1].heading)
+            for c in (answer.citations if answer else [])
+            if c.kind == "chunk" and c.marker <= len(sources)
+        ]
+        if not sources:  # refused: what retrieval found, for the analysis
+            found = await engine.retriever.arun(
+                question.question, principal=engine.local_principal, collections=[COLLECTION]
+            )
+            sources = found.chunks
+        rows.append(row(question, seen, score, corpus, sources, quoted, seconds))
         if engine.planner is not None and engine.planner.router is not None:
             route = await engine.planner.router.route(question.question)
             rows[-1]["intent"] = route.intent.name if route.intent else None
@@ -257,6 +281,8 @@ def print_tables(report: dict) -> None:
             cells = [percent(r[k], n) for k, _ in columns] + [percent(r["refused"], n)]
             table.add_row(r["group"], str(n), *cells)
         out.print(table)
+        what = "prompts whose source [1] is" if mode == "llm" else "answers quoting"
+        out.print(f"{what} navigation or a table of contents: {result['furniture']}")
         if mode == "agent":
             calls = sum(bool(r["tool_calls"]) for r in result["rows"])
             warnings = sum(r["tool_warning"] for r in result["rows"])
@@ -280,23 +306,40 @@ def print_tables(report: dict) -> None:
             out.print(failures)
 
 
+def furniture(rows: list[dict], mode: str) -> int:
+    """Answers that quote navigation or a table of contents (LLM: whose source [1] is one)."""
+    answered = [r for r in rows if r["outcome"] == "answered"]
+    if mode == "llm":
+        return sum(bool(r["retrieved"]) and r["retrieved"][0]["kind"] != "body" for r in answered)
+    return sum(bool({"navigation", "toc"} & set(r["cited_kinds"])) for r in answered)
+
+
 def _scores(r: dict) -> str:
     top, cut = r["top_dense_score"], r["threshold"]
     return "–" if top is None else f"{top:.3f} / {cut:.3f}" if cut is not None else f"{top:.3f}"
 
 
 def why(r: dict) -> str:
+    """One line: what went wrong, and where retrieval ranked the expected source."""
     if r["outcome"] == "error":
         return r["text"][:80]
     if r["tool_calls"]:
         return f"tool called: {', '.join(r['tool_calls'])}"
     if not r["answerable"]:
         return "answered an unanswerable question"
+    files = [c["file"] for c in r["retrieved"]]
+    ranks = [i for i, f in enumerate(files, 1) if any(f == e for e in r["expected_sources"])]
+    where = f"expected source at rank {ranks[0]}" if ranks else "expected source not retrieved"
     if r["outcome"] == "no_context":
-        return "refused below the threshold"
+        return f"refused below the threshold; {where}"
     if not r["source_ok"]:
-        return "expected source not given" if r["prompt_sources"] is not None else "wrong source"
-    return "right source, fact missing" if r["fact_ok"] is False else ""
+        return f"wrong source; {where}"
+    if r["fact_ok"] is False:
+        furniture = {"navigation", "toc"} & set(r["cited_kinds"])
+        return "right source, fact missing" + (
+            f" (quoted {'/'.join(furniture)})" if furniture else ""
+        )
+    return ""
 
 
 def git_commit() -> str | None:
@@ -361,7 +404,11 @@ async def main(args: argparse.Namespace) -> None:
     for mode, rows in report["modes"].items():
         subset = [q for q in questions if mode != "agent" or q.general]
         scores = [Score(**{k: r[k] for k in SCORE_FIELDS}) for r in rows]
-        report["modes"][mode] = {"summary": summarise(subset, scores, corpus), "rows": rows}
+        report["modes"][mode] = {
+            "summary": summarise(subset, scores, corpus),
+            "furniture": furniture(rows, mode),
+            "rows": rows,
+        }
     report["questions"] = len(questions)
     print_tables(report)
     args.results.parent.mkdir(parents=True, exist_ok=True)

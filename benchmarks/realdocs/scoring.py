@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kotaemon.core.schema import Answer
 
@@ -57,6 +57,7 @@ class Score:
     source_ok: bool | None = None  # answerable questions only
     fact_ok: bool | None = None  # extractive mode only
     top_source_ok: bool | None = None  # LLM mode: source [1] of the prompt is an expected one
+    tool_free: bool | None = None  # agent mode: no tool was called
 
 
 def normalize(text: str) -> str:
@@ -95,6 +96,43 @@ def score_llm(question: Question, seen: Observation) -> Score:
     source_ok = any_expected(question, carried)
     top_ok = any_expected(question, carried[:1])
     return Score(correct=source_ok, refused=refused, source_ok=source_ok, top_source_ok=top_ok)
+
+
+def score_agent(question: Question, seen: Observation) -> Score:
+    """Extractive scoring, and a general question must not call a tool."""
+    base = score_extractive(question, seen)
+    tool_free = not seen.tool_calls
+    return replace(base, correct=base.correct and tool_free, tool_free=tool_free)
+
+
+_NAVIGATION_HEADINGS = ("Navigation", "This Page", "Previous topic", "Next topic", "Quick search")
+_NAVIGATION_LINE = re.compile(
+    r"^(index|next \||previous \||show source|created using sphinx.*|.*»|prev|next|up|home|"
+    r"table of contents|目录|上一页|下一页|起始页)$",
+    re.IGNORECASE,
+)
+_FOOTER = re.compile(r"^[^|]{1,80} \| [^|]{1,80}$")  # "Chapter 4. … | Chapter 6. …"
+_SECTION_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)+\.(?!\d)")  # "3.1.2." (not "1.2")
+_DOT_LEADERS = re.compile(r"(?:\.\s?){6,}")
+
+
+def chunk_kind(text: str, heading: str | None = None) -> str:
+    """A heuristic: ``navigation`` (site chrome), ``toc`` (a table of contents) or ``body``.
+
+    Used to count answers that quote page furniture instead of the passage that answers.
+    """
+    last = (heading or "").split(" > ")[-1].strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if (
+        last in _NAVIGATION_HEADINGS
+        or (lines and all(_NAVIGATION_LINE.match(x) for x in lines))
+        or (len(lines) == 1 and _FOOTER.match(lines[0]))
+    ):
+        return "navigation"
+    numbers = len(_SECTION_NUMBER.findall(text))
+    if len(_DOT_LEADERS.findall(text)) >= 2 or (numbers >= 5 and len(text) / numbers < 45):
+        return "toc"
+    return "body"
 
 
 def doc_type(question: Question, corpus: Sequence[CorpusFile]) -> str | None:
@@ -143,4 +181,5 @@ def _counts(name: str, members: list[tuple[Question, Score]]) -> dict:
         "fact_ok": count("fact_ok"),
         "refused": count("refused"),
         "top_source_ok": count("top_source_ok"),
+        "tool_free": count("tool_free"),
     }

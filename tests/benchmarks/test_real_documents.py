@@ -11,7 +11,9 @@ from benchmarks.realdocs.corpus import CorpusFile, load_corpus, materialize
 from benchmarks.realdocs.questions import FIELDS, QUESTIONS, load_questions, source_matches
 from benchmarks.realdocs.scoring import (
     Observation,
+    chunk_kind,
     fact_present,
+    score_agent,
     score_extractive,
     score_llm,
     summarise,
@@ -173,6 +175,40 @@ def test_with_an_llm_the_prompt_must_carry_an_expected_source() -> None:
     assert score.correct and score.source_ok and not score.top_source_ok
     missing = Observation(outcome="answered", text="fake [1]", prompt_sources=(POLICY,))
     assert not score_llm(question, missing).correct
+
+
+def test_a_general_question_that_calls_a_tool_is_wrong() -> None:
+    question = BY_ID["gen-04"]
+    seen = Observation(
+        outcome="answered",
+        text="（注意：未能查询 repayment_records……）\n……安全更新…… [1]",
+        cited=(FAQ,),
+        tool_calls=("repayment_records:error",),
+        tool_warning=True,
+    )
+    assert score_extractive(question, seen).correct
+    score = score_agent(question, seen)
+    assert not score.correct and score.tool_free is False
+
+
+def test_page_furniture_is_told_from_body_text() -> None:
+    sphinx = "index\n\nnext |\n\nprevious |\n\nDebian Policy Manual v4.6.2.0 »\n\n2. The Archive"
+    assert chunk_kind(sphinx, "Navigation") == "navigation"
+    assert chunk_kind("index\n\nnext |\n\nprevious |") == "navigation"
+    assert chunk_kind("Show Source", "2.5. Priorities¶ > This Page") == "navigation"
+    assert chunk_kind("Chapter 4. Authentication | Chapter 6. Network applications") == "navigation"
+    pdf_toc = "7 3.5.1. Purpose ........................ 7 3.5.2. Specific Options ............ 7"
+    assert chunk_kind(pdf_toc) == "toc"
+    faq_toc = (
+        "5.8.怎样确认版本？ 5.9.非英语支持？ 5.10.qmail 在哪？ 5.11.Flash？ 5.12.Google Earth？"
+    )
+    assert chunk_kind(faq_toc) == "toc"
+    body = "这些代号都来自《玩具总动员》：buzz（Debian 1.1）、rex（Debian 1.2）、bo（Debian 1.3）。"
+    assert chunk_kind(body) == "body"
+    table = (
+        "文件 | 权限 | 用户\n\n/etc/passwd | -rw-r--r-- | root\n\n/etc/shadow | -rw-r----- | root"
+    )
+    assert chunk_kind(table) == "body"
 
 
 def test_summary_counts_by_group() -> None:
