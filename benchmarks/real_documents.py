@@ -263,9 +263,10 @@ COLUMNS = {
     "agent": (
         "general questions, demo agent loaded (extractive)",
         [
-            ("correct", "correct"),
+            ("correct", "correct, no tool"),
             ("source_ok", "right source cited"),
             ("fact_ok", "fact in answer"),
+            ("tool_free", "no tool called"),
         ],
     ),
 }
@@ -282,7 +283,11 @@ def print_tables(report: dict) -> None:
             table.add_row(r["group"], str(n), *cells)
         out.print(table)
         what = "prompts whose source [1] is" if mode == "llm" else "answers quoting"
-        out.print(f"{what} navigation or a table of contents: {result['furniture']}")
+        f = result["furniture"]
+        out.print(
+            f"{what} navigation or a table of contents: {f['answers']}; such chunks among the "
+            f"sources given: {f['sources']} of {f['given']}"
+        )
         if mode == "agent":
             calls = sum(bool(r["tool_calls"]) for r in result["rows"])
             warnings = sum(r["tool_warning"] for r in result["rows"])
@@ -306,12 +311,25 @@ def print_tables(report: dict) -> None:
             out.print(failures)
 
 
-def furniture(rows: list[dict], mode: str) -> int:
-    """Answers that quote navigation or a table of contents (LLM: whose source [1] is one)."""
+def furniture(rows: list[dict], mode: str) -> dict:
+    """Page furniture (navigation, tables of contents) in the answers and their sources.
+
+    ``answers``: answers quoting such a chunk (LLM: whose source [1] is one); ``sources``: such
+    chunks among the sources the answers were given, of ``given``.
+    """
     answered = [r for r in rows if r["outcome"] == "answered"]
     if mode == "llm":
-        return sum(bool(r["retrieved"]) and r["retrieved"][0]["kind"] != "body" for r in answered)
-    return sum(bool({"navigation", "toc"} & set(r["cited_kinds"])) for r in answered)
+        quoting = sum(
+            bool(r["retrieved"]) and r["retrieved"][0]["kind"] != "body" for r in answered
+        )
+    else:
+        quoting = sum(bool({"navigation", "toc"} & set(r["cited_kinds"])) for r in answered)
+    given = [c for r in answered for c in r["retrieved"]]
+    return {
+        "answers": quoting,
+        "sources": sum(c["kind"] != "body" for c in given),
+        "given": len(given),
+    }
 
 
 def _scores(r: dict) -> str:
