@@ -57,6 +57,7 @@ from realdocs.scoring import (
     Score,
     chunk_kind,
     doc_type,
+    fact_present,
     score_agent,
     score_extractive,
     score_llm,
@@ -161,6 +162,8 @@ def row(
                 "heading": c.heading,
                 "dense": c.dense_score,
                 "kind": chunk_kind(c.text, c.heading),
+                "has_facts": question.answerable
+                and all(fact_present(f, c.text) for f in question.expected_facts),
                 "text": c.text[:160],
             }
             for c in sources
@@ -354,9 +357,10 @@ def why(r: dict) -> str:
         return f"wrong source; {where}"
     if r["fact_ok"] is False:
         furniture = {"navigation", "toc"} & set(r["cited_kinds"])
-        return "right source, fact missing" + (
-            f" (quoted {'/'.join(furniture)})" if furniture else ""
-        )
+        holding = [i for i, c in enumerate(r["retrieved"], 1) if c["has_facts"]]
+        passage = f"answer passage at rank {holding[0]}" if holding else "answer passage not found"
+        quoted = f"; quoted {'/'.join(sorted(furniture))}" if furniture else ""
+        return f"right source, fact missing; {passage}{quoted}"
     return ""
 
 
