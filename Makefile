@@ -62,3 +62,10 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## make bench-documents: answers from real documents (Debian's manuals in HTML, text and PDF,
+## English and Chinese; the packages are installed with apt-get if missing), extractive, with the
+## fake LLM and with the demo agent. Slow the first time: it embeds the corpus.
+.PHONY: bench-documents
+bench-documents: install
+	$(BIN)/python benchmarks/real_documents.py --install-packages
