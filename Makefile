@@ -38,12 +38,13 @@ test: install system-deps lint
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks deploy
+	$(BIN)/ruff format --check src tests benchmarks deploy
 
 format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks deploy
+	$(BIN)/ruff check --fix src tests benchmarks deploy
+	$(BIN)/python deploy/helm/chart_readme.py
 
 ## make bench: retrieval quality table (slow the first time: it embeds every corpus).
 bench: install
