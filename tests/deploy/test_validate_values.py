@@ -114,3 +114,15 @@ def test_autoscaler_bounds_and_gateway_parents_are_checked() -> None:
         autoscaling={"api": {"minReplicas": 9, "maxReplicas": 4}}
     )
     assert "gateway.parentRefs" in failure(gateway={"enabled": True})
+
+
+def test_a_restored_cluster_must_archive_to_a_new_folder() -> None:
+    message = failure(
+        secrets={"databaseUrl": ""},
+        cnpg={
+            "enabled": True,
+            "recovery": {"enabled": True},
+            "backup": {"destinationPath": "s3://b/p", "s3CredentialsSecret": "s3"},
+        },
+    )
+    assert "set a new one, e.g. kotaemon-db-restored-1" in message

@@ -181,8 +181,11 @@ Stop the render on a bad combination of values, with every problem in one messag
 {{- if and $v.cnpg.enabled (or $v.secrets.databaseUrl $v.secrets.databaseReadUrl) -}}
 {{- $messages = append $messages "secrets.databaseUrl: with cnpg.enabled the database URLs come from the CloudNativePG cluster; leave secrets.databaseUrl and secrets.databaseReadUrl empty" -}}
 {{- end -}}
-{{- if and $v.cnpg.enabled $v.cnpg.backup.enabled (not (and $v.cnpg.backup.destinationPath $v.cnpg.backup.s3CredentialsSecret)) -}}
-{{- $messages = append $messages "cnpg.backup: backups need cnpg.backup.destinationPath (e.g. s3://kotaemon-backups/prod) and cnpg.backup.s3CredentialsSecret (keys ACCESS_KEY_ID, ACCESS_SECRET_KEY); or set cnpg.backup.enabled=false (not advised)" -}}
+{{- if and $v.cnpg.enabled (or $v.cnpg.backup.enabled $v.cnpg.recovery.enabled) (not (and $v.cnpg.backup.destinationPath $v.cnpg.backup.s3CredentialsSecret)) -}}
+{{- $messages = append $messages "cnpg.backup: backups and recovery need cnpg.backup.destinationPath (e.g. s3://kotaemon-backups/prod) and cnpg.backup.s3CredentialsSecret (keys ACCESS_KEY_ID, ACCESS_SECRET_KEY); or set cnpg.backup.enabled=false (not advised)" -}}
+{{- end -}}
+{{- if and $v.cnpg.enabled $v.cnpg.recovery.enabled $v.cnpg.backup.enabled (eq (default (include "kotaemon.cnpgName" .) $v.cnpg.backup.serverName) $v.cnpg.recovery.serverName) -}}
+{{- $messages = append $messages (printf "cnpg.backup.serverName: the restored cluster would archive into the backups it restores from (%s); set a new one, e.g. %s-restored-1" $v.cnpg.recovery.serverName $v.cnpg.recovery.serverName) -}}
 {{- end -}}
 {{- if and $v.redis.enabled (not $v.redis.existingSecret) -}}
 {{- $messages = append $messages "redis.existingSecret: the chart's Redis needs a password: create a Secret with a `password` key (URL-safe characters) and name it here" -}}
