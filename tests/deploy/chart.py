@@ -58,20 +58,22 @@ def _chart() -> helm.Chart:
     return helm.Chart.load(CHART)
 
 
-def render_files(values: dict[str, Any], *, revision: int = 1) -> dict[str, str]:
+def render_files(
+    values: dict[str, Any], *, revision: int = 1, release: str = RELEASE
+) -> dict[str, str]:
     """Template path -> rendered text, as `helm template kotaemon` renders them.
 
     :raises helm.HelmError: if the values break the schema or validateValues stops the render.
     """
     return _chart().render(
-        values=values, name=RELEASE, namespace=NAMESPACE, revision=revision, is_install=True
+        values=values, name=release, namespace=NAMESPACE, revision=revision, is_install=True
     )
 
 
-def render(values: dict[str, Any], *, revision: int = 1) -> list[Doc]:
+def render(values: dict[str, Any], *, revision: int = 1, release: str = RELEASE) -> list[Doc]:
     """The rendered objects (NOTES.txt left out)."""
     docs = []
-    for name, text in sorted(render_files(values, revision=revision).items()):
+    for name, text in sorted(render_files(values, revision=revision, release=release).items()):
         if name.endswith(".yaml"):
             docs.extend(doc for doc in yaml.safe_load_all(text) if doc)
     return docs
