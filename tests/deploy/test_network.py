@@ -119,3 +119,25 @@ def test_declared_endpoints_and_tools_open_exactly_their_ports() -> None:
 def test_network_policies_can_be_turned_off() -> None:
     docs = render_defaults(networkPolicy={"enabled": False})
     assert not [d for d in docs if d["kind"] == "NetworkPolicy"]
+
+
+def test_the_ingress_streams_server_sent_events(docs) -> None:
+    annotations = find(docs, "Ingress", "kotaemon")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+    assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    # Another controller gets no nginx annotations.
+    other = find(render_defaults(ingress={"className": "traefik"}), "Ingress", "kotaemon")
+    assert not [a for a in other["metadata"]["annotations"] if a.startswith("nginx.")]
+
+
+def test_the_gateway_route_sends_everything_to_kotaemon_service() -> None:
+    docs = render_defaults(gateway={"enabled": True, "parentRefs": [{"name": "public"}]})
+    route = find(docs, "HTTPRoute", "kotaemon")["spec"]
+    assert route["parentRefs"] == [{"name": "public"}]
+    assert route["hostnames"] == ["chat.example.com"]
+    (rule,) = route["rules"]
+    assert rule["backendRefs"] == [{"name": "kotaemon-service", "port": 80}]
+    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}]
+    assert rule["timeouts"] == {"request": "3600s"}

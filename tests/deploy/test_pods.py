@@ -183,3 +183,10 @@ def test_the_helm_test_pod_asks_readyz_through_the_service(docs) -> None:
     (container,) = pod_spec(pod)["containers"]
     assert "http://kotaemon-service:80/readyz" in container["command"][-1]
     compile(container["command"][-1], "helm-test", "exec")  # valid Python
+
+
+def test_no_service_environment_variables_reach_kotaemon(docs) -> None:
+    # Kubernetes would inject <SERVICE>_PORT for every Service: a Service named `kotaemon`
+    # would set KOTAEMON_PORT=tcp://… and break the setting of that name.
+    for kind, name in WORKLOADS:
+        assert pod_spec(find(docs, kind, name))["enableServiceLinks"] is False
