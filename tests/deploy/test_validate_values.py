@@ -114,6 +114,8 @@ def test_autoscaler_bounds_and_gateway_parents_are_checked() -> None:
         autoscaling={"api": {"minReplicas": 9, "maxReplicas": 4}}
     )
     assert "gateway.parentRefs" in failure(gateway={"enabled": True})
+    assert "cannot scale to 0" in failure(autoscaling={"worker": {"minReplicas": 0}})
+    render_defaults(autoscaling={"mode": "keda", "worker": {"minReplicas": 0}})
 
 
 def test_a_restored_cluster_must_archive_to_a_new_folder() -> None:

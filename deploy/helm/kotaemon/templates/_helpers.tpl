@@ -205,6 +205,9 @@ Stop the render on a bad combination of values, with every problem in one messag
 {{- if and (ne $v.autoscaling.mode "none") (gt (int $v.autoscaling.worker.minReplicas) (int $v.autoscaling.worker.maxReplicas)) -}}
 {{- $messages = append $messages (printf "autoscaling.worker.minReplicas (%v) is above autoscaling.worker.maxReplicas (%v)" $v.autoscaling.worker.minReplicas $v.autoscaling.worker.maxReplicas) -}}
 {{- end -}}
+{{- if and (eq $v.autoscaling.mode "hpa") (lt (int $v.autoscaling.worker.minReplicas) 1) -}}
+{{- $messages = append $messages "autoscaling.worker.minReplicas: a HorizontalPodAutoscaler cannot scale to 0; use 1 or more, or autoscaling.mode=keda to scale workers to zero on an empty queue" -}}
+{{- end -}}
 {{- if and $v.gateway.enabled (not $v.gateway.parentRefs) -}}
 {{- $messages = append $messages "gateway.parentRefs: the HTTPRoute needs the Gateway it attaches to, e.g. [{name: public, namespace: gateway}]" -}}
 {{- end -}}
