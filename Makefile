@@ -45,16 +45,17 @@ test: install-dev system-deps lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: install-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks deploy
+	$(BIN)/ruff format --check src tests benchmarks deploy
 
 ## Strict type checking of the package (settings in pyproject.toml).
 typecheck: install-dev
 	$(BIN)/mypy
 
 format: install-dev
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks deploy
+	$(BIN)/ruff check --fix src tests benchmarks deploy
+	$(BIN)/python deploy/helm/chart_readme.py
 
 ## make bench: retrieval quality table (slow the first time: it embeds every corpus).
 bench: install-dev
