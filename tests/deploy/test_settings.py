@@ -9,9 +9,6 @@ from kotaemon.settings import Settings
 
 from .chart import VALUES_FILES, env_of, find, load_values, pod_spec, render
 
-#: Settings the scale-out work adds (KOTAEMON_DATABASE_READ_URL, the embedding threads, the
-#: drain before shutdown, the worker's probe port). Remove each name once Settings has it.
-PENDING = {"database_read_url", "embedding_threads", "shutdown_drain_seconds", "worker_port"}
 #: Variables that are not kotaemon settings: OpenTelemetry's own, and Redis' password that
 #: KOTAEMON_REDIS_URL is built from.
 FOREIGN = {
@@ -47,12 +44,7 @@ def test_every_variable_the_chart_sets_is_a_setting(path) -> None:
             continue
         assert name.startswith("KOTAEMON_"), name
         field = name.removeprefix("KOTAEMON_").lower()
-        assert field in Settings.model_fields or field in PENDING, f"{name} is not a setting"
-
-
-def test_pending_settings_are_not_yet_settings() -> None:
-    # Once the scale-out settings land, this fails: then empty PENDING.
-    assert not PENDING & set(Settings.model_fields), "remove the landed names from PENDING"
+        assert field in Settings.model_fields, f"{name} is not a setting"
 
 
 @pytest.mark.parametrize("path", VALUES_FILES, ids=[p.name for p in VALUES_FILES])
@@ -61,8 +53,7 @@ def test_the_pods_settings_are_valid(path, monkeypatch, tmp_path) -> None:
     for name in [n for n in __import__("os").environ if n.startswith("KOTAEMON_")]:
         monkeypatch.delenv(name)
     for name, value in rendered_env(render(load_values(path))).items():
-        if name.removeprefix("KOTAEMON_").lower() not in PENDING:
-            monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("KOTAEMON_AGENT_CONFIG", raising=False)  # a file in the pod only
     settings = Settings()
     assert settings.host == "0.0.0.0" and not settings.local_mode
