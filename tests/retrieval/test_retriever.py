@@ -5,6 +5,7 @@ import pytest
 from kotaemon.core.errors import EmbeddingModelMismatchError, InvalidInputError, NotFoundError
 from kotaemon.core.principal import Principal
 from kotaemon.engine import Engine
+from kotaemon.observability.metrics import CACHE_REQUESTS
 
 from ..conftest import KNOWLEDGE_BASE
 
@@ -102,3 +103,39 @@ async def test_query_with_another_model_is_refused(engine: Engine) -> None:
     assert (
         await engine.retriever.arun("fees", collections=["other-model"], mode="keyword")
     ).chunks == []
+
+
+def _hits(cache: str) -> float:
+    return CACHE_REQUESTS.labels(cache, "hit")._value.get()
+
+
+async def test_results_are_cached_by_collection_version_so_no_hit_is_stale(
+    engine: Engine,
+) -> None:
+    collection = await engine.ensure_collection("versioned")
+    await engine.ingest.ingest_bytes(b"The grace period is three days.", "a.txt", collection)
+    first = await engine.retriever.arun("grace period days")
+    hits = _hits("retrieval")
+    again = await engine.retriever.arun("grace period days")
+    assert _hits("retrieval") == hits + 1 and "cache" in again.timings
+    assert [c.chunk_id for c in again.chunks] == [c.chunk_id for c in first.chunks]
+
+    # A write bumps the version: the next search is computed again and sees the new text.
+    await engine.ingest.ingest_bytes(
+        b"Grace period days: seven for gold cards.", "b.txt", collection
+    )
+    after = await engine.retriever.arun("grace period days")
+    assert _hits("retrieval") == hits + 1 and "cache" not in after.timings
+    assert {c.source for c in after.chunks} == {"a.txt", "b.txt"}
+    await engine.store.documents.delete(collection, source="b.txt")
+    assert {c.source for c in (await engine.retriever.arun("grace period days")).chunks} == {
+        "a.txt"
+    }
+
+
+async def test_a_cached_result_is_only_for_the_same_readable_collections(engine: Engine) -> None:
+    collection = await engine.ensure_collection("private-notes")
+    await engine.ingest.ingest_bytes(b"The vault code is kept by the manager.", "n.txt", collection)
+    assert (await engine.retriever.arun("vault code")).chunks  # cached for the local admin
+    stranger = Principal(user_id="mallory")
+    assert (await engine.retriever.arun("vault code", principal=stranger)).chunks == []

@@ -70,6 +70,9 @@ class Database:
             min_size=1,
             max_size=pool_size,
             timeout=connect_timeout,
+            # psycopg_pool retries a lost server with a doubling delay (1, 2, 4… s): give up
+            # the series soon, so that the next request tries at once when the server is back.
+            reconnect_timeout=max(5.0, 2 * connect_timeout),
             open=False,
             configure=self._configure,
             check=AsyncConnectionPool.check_connection,  # a restarted server broke them
