@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--large-document-paragraphs",
         type=int,
-        default=60,
+        default=30,
         help="size of the document whose worker is killed mid-job",
     )
     c.add_argument("--worker-kill-timeout", type=float, default=180.0)

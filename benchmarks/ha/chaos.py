@@ -51,7 +51,7 @@ class ChaosSettings:
     redis_down_seconds: float = 2.0
     #: For the large job to be caught running, and then to end after the kill.
     worker_kill_timeout: float = 180.0
-    large_document_paragraphs: int = 60
+    large_document_paragraphs: int = 30
     #: For every upload's job to end once the load has stopped.
     jobs_timeout: float = 180.0
     min_success_pct: float = 99.95
@@ -116,17 +116,25 @@ class Chaos:
         return status
 
     async def _kill_replica(self) -> None:
-        """``kill -9`` the replica with the most requests in flight (a crash hurts most
-        there), waiting a few seconds for one that has any."""
+        """``kill -9`` a replica in the middle of serving: the busiest of those that have had
+        requests in flight for a second (a kill of an idle replica, or of one that has just
+        been handed its requests, would test nothing), waiting up to 10 s for one."""
         self.timeline.enter("replica_kill")
-        assert self.cluster.haproxy is not None
-        in_flight: dict[str, int] = {}
+        haproxy = self.cluster.haproxy
+        assert haproxy is not None
+        polls: list[dict[str, int]] = []
         for _ in range(50):
-            in_flight = await asyncio.to_thread(self.cluster.haproxy.in_flight)
-            if any(in_flight.values()):
+            polls.append(await asyncio.to_thread(haproxy.in_flight))
+            busy = {
+                name: n
+                for name, n in polls[-1].items()
+                if n and all(p.get(name) for p in polls[-6:])
+            }
+            if len(polls) > 5 and busy:
                 break
-            await asyncio.sleep(0.1)
-        busiest = max(in_flight, key=lambda name: in_flight[name], default="r1")
+            await asyncio.sleep(0.2)
+        in_flight = polls[-1]
+        busiest = max(busy or in_flight, key=lambda name: in_flight[name])
         replica = next(r for r in self.cluster.replicas if r.name == busiest)
         status = await self._kill(replica)
         self.timeline.note("in flight at the kill", **in_flight)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -78,6 +77,7 @@ class Cluster:
         self.workers: list[Worker] = []
         self.haproxy: HAProxy | None = None
         self._services: list[Service] = []
+        self._ingest: _Command | None = None
 
     def __enter__(self) -> Cluster:
         try:
@@ -103,9 +103,10 @@ class Cluster:
             self._services.append(service)
         self.redis.wait_ready(30)
         self.llm.wait_ready(30)
-        self._kotaemon("migrate")
+        self._kotaemon("migrate").wait_done()
+        # Ingested while the replicas start (see wait_ready): both take a while.
         log.info("ingesting the sample knowledge base", extra={"collection": KB_COLLECTION})
-        self._kotaemon("ingest", str(KNOWLEDGE_BASE), "--collection", KB_COLLECTION)
+        self._ingest = self._kotaemon("ingest", str(KNOWLEDGE_BASE), "--collection", KB_COLLECTION)
 
     def env(self, *, redis: bool = True) -> dict[str, str]:
         """The environment of every kotaemon process (``redis`` False: single-replica mode)."""
@@ -129,14 +130,12 @@ class Cluster:
             env["KOTAEMON_REDIS_URL"] = self.redis.url
         return env | s.extra_env
 
-    def _kotaemon(self, *args: str) -> None:
-        command = [sys.executable, "-m", "kotaemon", *args]
-        done = subprocess.run(
-            command, env=self.env(), cwd=ROOT, capture_output=True, text=True, check=False
+    def _kotaemon(self, *args: str) -> _Command:
+        command = _Command(
+            f"kotaemon-{args[0]}", ["-m", "kotaemon", *args], self.env(), self.log_dir
         )
-        (self.log_dir / f"kotaemon-{args[0]}.log").write_text(done.stdout + done.stderr)
-        if done.returncode != 0:
-            raise HarnessError(f"`kotaemon {' '.join(args)}` failed:\n{done.stderr[-2000:]}")
+        command.start()
+        return command
 
     def add_replica(self, *, redis: bool = True) -> Replica:
         """Start one more ``kotaemon serve`` (not waiting for it)."""
@@ -158,9 +157,14 @@ class Cluster:
         return worker
 
     def wait_ready(self) -> dict[str, float]:
-        """Wait for every replica and worker; the seconds each took from its start."""
+        """Wait for every replica and worker, and for the knowledge base; the seconds each
+        process took from its start."""
         timeout = self.settings.start_timeout
-        return {s.name: s.wait_ready(timeout) for s in [*self.replicas, *self.workers]}
+        ready = {s.name: s.wait_ready(timeout) for s in [*self.replicas, *self.workers]}
+        if self._ingest is not None:
+            self._ingest.wait_done(600)
+            self._ingest = None
+        return ready
 
     def add_haproxy(
         self,
@@ -185,10 +189,12 @@ class Cluster:
         if service in self._services:
             self._services.remove(service)
         if service in self.replicas:
-            self.replicas.remove(service)  # type: ignore[arg-type]
+            self.replicas.remove(service)
 
     def close(self) -> None:
         """Stop everything, last started first."""
+        if self._ingest is not None:
+            self._ingest.stop()
         for service in reversed(self._services):
             try:
                 service.stop()
@@ -196,3 +202,21 @@ class Cluster:
                 log.exception("could not stop", extra={"service": service.name})
         self._services.clear()
         log.info("stopped; logs kept", extra={"logs": str(self.log_dir)})
+
+
+class _Command(Service):
+    """A ``kotaemon`` command that runs to its end (``migrate``, ``ingest``)."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        super().__init__(name, [sys.executable, *args], env, log_dir)
+
+    def wait_done(self, timeout: float = 300.0) -> None:
+        status = self.wait_exit(timeout)
+        if status != 0:
+            self.stop()
+            raise HarnessError(
+                f"`{' '.join(self.command[1:])}` "
+                + ("did not end in time" if status is None else f"failed (status {status})")
+                + f"; see {self.log_path}:\n{self.log_tail()}"
+            )
+        self.stop()
