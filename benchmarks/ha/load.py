@@ -71,7 +71,8 @@ DEFAULT_MIX: Mapping[str, float] = {
 
 @dataclass(frozen=True)
 class Result:
-    """One request as the client saw it (``cause`` None: it succeeded)."""
+    """One request as the client saw it (``cause`` None: it succeeded). It belongs to the
+    phase in which it ended: a request cut by a fault counts where the fault struck."""
 
     op: str
     phase: str
@@ -179,31 +180,22 @@ class LoadGenerator:
 
     async def one(self, client: httpx.AsyncClient, op: str) -> Result:
         """Send one request of operation ``op`` and judge the answer."""
-        phase, start, began = self.timeline.phase, self.timeline.now(), time.perf_counter()
+        start, began = self.timeline.now(), time.perf_counter()
         call = _Call()
         try:
             await _OPERATIONS[op](self, client, call)
         except Failure as failure:
-            result = Result(
-                op,
-                phase,
-                start,
-                time.perf_counter() - began,
-                failure.cause,
-                failure.detail,
-                call.retried,
-            )
+            phase = self.timeline.phase
+            detail = failure.detail[:200]
             log.warning(
                 "request failed",
-                extra={
-                    "op": op,
-                    "phase": phase,
-                    "cause": failure.cause,
-                    "detail": failure.detail[:200],
-                },
-            )
-            return result
-        return Result(op, phase, start, time.perf_counter() - began, None, "", call.retried)
+                extra={"op": op, "phase": phase, "started": round(start, 3),
+                       "cause": failure.cause, "detail": detail},
+            )  # fmt: skip
+            latency = time.perf_counter() - began
+            return Result(op, phase, start, latency, failure.cause, failure.detail, call.retried)
+        latency = time.perf_counter() - began
+        return Result(op, self.timeline.phase, start, latency, None, "", call.retried)
 
     # ----------------------------------------------------------------- sending
 

@@ -1,7 +1,7 @@
 """Figures from the load generator's results, the gates a chaos run must pass, and the tables.
 
 Latency percentiles are over the requests that succeeded (a refused connection is fast and
-would flatter them); a request belongs to the phase in which it started.
+would flatter them); a request belongs to the phase in which it ended.
 """
 
 from __future__ import annotations
