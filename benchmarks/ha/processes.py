@@ -44,6 +44,14 @@ def require(binary: str, package: str) -> str:
     return found
 
 
+def cpu_seconds(service: Service) -> float:
+    """User plus system CPU time of a running child, all its threads, from /proc."""
+    if service.pid is None:
+        return 0.0
+    fields = Path(f"/proc/{service.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     """A TCP port free on loopback right now."""
     with socket.socket() as sock:

@@ -244,6 +244,9 @@ def print_steady(report: dict[str, Any], console: Console) -> None:
     table = Table(
         "configuration",
         "req/s",
+        "replica CPU-ms/req",
+        "HAProxy CPU-ms/req",
+        "load avg",
         "sent",
         "failed",
         "p50 ms",
@@ -256,6 +259,9 @@ def print_steady(report: dict[str, Any], console: Console) -> None:
         table.add_row(
             c["name"],
             f"{c['req_per_s']:.1f}",
+            f"{c['replica_cpu_ms_per_request']:.0f}",
+            f"{c['haproxy_cpu_ms_per_request']:.2f}",
+            " → ".join(f"{x:g}" for x in c["load_average"]),
             str(f["sent"]),
             str(f["failed"]),
             f"{f['p50_ms']:.0f}",

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from .chaos import wait_backend_up
 from .cluster import Cluster, ClusterSettings
 from .haproxy import BalancerSettings
 from .load import LoadGenerator, LoadSettings, Timeline
+from .processes import Service, cpu_seconds
 
 log = logging.getLogger("benchmarks.ha")
 
@@ -44,27 +47,42 @@ class SteadySettings:
     min_ratio: float = 0.90
 
 
-def measure(url: str, load: LoadSettings, s: SteadySettings) -> dict[str, Any]:
-    """Load ``url`` for the warm-up and the measured window; figures of the window only."""
+def measure(
+    url: str, load: LoadSettings, s: SteadySettings, servers: Sequence[Service]
+) -> dict[str, Any]:
+    """Load ``url`` for the warm-up and the measured window; figures of the requests that
+    ended in the window, with the CPU time the ``servers`` spent in it (a figure that the
+    machine's other work does not distort as much as requests per second)."""
     timeline = Timeline("warmup")
     generator = LoadGenerator(url, load, timeline)
+    cpu: dict[str, float] = {}
 
     async def main() -> None:
         stop = asyncio.Event()
         sending = asyncio.create_task(generator.run(stop))
         await asyncio.sleep(s.warmup_seconds)
         timeline.enter("measured")
+        before = {srv.name: cpu_seconds(srv) for srv in servers}
         await asyncio.sleep(s.duration_seconds)
+        cpu.update({srv.name: cpu_seconds(srv) - before[srv.name] for srv in servers})
+        timeline.enter("drain")  # requests still in flight end outside the window
         stop.set()
         await sending
 
+    load_before = os.getloadavg()[0]
     asyncio.run(main())
     window = [r for r in generator.results if r.phase == "measured"]
     figures = report.figures(window)
     failures = report.summarize(window, [])["failures"]
+    done = max(figures["succeeded"], 1)
+    replicas = sum(v for name, v in cpu.items() if not name.startswith("haproxy"))
+    balancer = sum(v for name, v in cpu.items() if name.startswith("haproxy"))
     return {
         "requests": figures,
         "req_per_s": round(figures["succeeded"] / s.duration_seconds, 2),
+        "replica_cpu_ms_per_request": round(1000 * replicas / done, 1),
+        "haproxy_cpu_ms_per_request": round(1000 * balancer / done, 2),
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "failures": {cause: f["count"] for cause, f in failures.items()},
     }
 
@@ -82,7 +100,7 @@ def run(
         alone = cluster.add_replica(redis=False)
         ready = {"alone": cluster.wait_ready()}
         log.info("measuring", extra={"configuration": "1 replica, direct"})
-        results.append({"name": "1 replica, direct", **measure(alone.url, load, settings)})
+        results.append({"name": "1 replica, direct", **measure(alone.url, load, settings, [alone])})
 
         cluster.stop(alone)
         first = cluster.add_replica()
@@ -90,9 +108,8 @@ def run(
         haproxy = cluster.add_haproxy([first], balancer, name="haproxy-1")
         wait_backend_up(haproxy.url, cluster_settings.start_timeout)
         log.info("measuring", extra={"configuration": "1 replica, HAProxy + Redis"})
-        results.append(
-            {"name": "1 replica, HAProxy + Redis", **measure(haproxy.url, load, settings)}
-        )
+        measured = measure(haproxy.url, load, settings, [first, haproxy])
+        results.append({"name": "1 replica, HAProxy + Redis", **measured})
 
         for _ in range(settings.replicas - 1):
             cluster.add_replica()
@@ -103,7 +120,8 @@ def run(
         wait_backend_up(haproxy.url, cluster_settings.start_timeout)
         name = f"{settings.replicas} replicas, HAProxy + Redis"
         log.info("measuring", extra={"configuration": name})
-        results.append({"name": name, **measure(haproxy.url, load, settings)})
+        measured = measure(haproxy.url, load, settings, [*cluster.replicas, haproxy])
+        results.append({"name": name, **measured})
         per_server = haproxy.summary()["per_server"]
         logs = str(cluster.log_dir)
 
@@ -113,7 +131,9 @@ def run(
     text = (
         f"{'PASS' if passed else 'FAIL'} {settings.replicas} replicas behind HAProxy served "
         f"{scaled:.1f} req/s, {100 * ratio:.0f}% of one replica alone ({base:.1f} req/s); "
-        f"gate: >= {100 * settings.min_ratio:.0f}%"
+        f"gate: >= {100 * settings.min_ratio:.0f}%. Replica CPU per request: "
+        f"{results[0]['replica_cpu_ms_per_request']:.0f} ms alone, "
+        f"{results[-1]['replica_cpu_ms_per_request']:.0f} ms with {settings.replicas}."
     )
     return {
         "mode": "steady",
