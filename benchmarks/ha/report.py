@@ -92,6 +92,11 @@ def summarize(results: Sequence[Result], events: Sequence[dict[str, Any]]) -> di
             for r in results
             if r.cause is not None
         ][:500],
+        "retried_by_client": [
+            {"t": round(r.start, 3), "phase": r.phase, "op": r.op, "cause": r.cause}
+            for r in results
+            if r.retried
+        ][:500],
     }
 
 
