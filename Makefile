@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck format install install-dev system-deps bench clean
+.PHONY: run test lint typecheck format install install-dev system-deps bench ha-test ha-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,12 @@ $(DEV): pyproject.toml | $(BIN)/python
 install: $(RUNTIME)
 install-dev: $(DEV)
 
-## Debian packages the tests use: promtool (package prometheus) checks the alert rules.
+## Debian packages the tests use: promtool (package prometheus) checks the alert rules; HAProxy
+## balances the replicas of the high-availability test, which runs its own redis-server.
 system-deps:
 	@command -v promtool >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }
+	@command -v haproxy >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends haproxy; }
+	@command -v redis-server >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends redis-server; }
 
 ## make run: ingest the sample knowledge base, start the demo CRM, then serve both on
 ## http://127.0.0.1:8000 with an ingestion worker in the same process, signed in as the demo
@@ -40,9 +43,11 @@ run: install
 	trap 'kill $$crm 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/kotaemon serve --worker
 
-## make test: lint, type-check and the whole suite against a real embedded PostgreSQL + pgvector.
+## make test: lint, type-check, the whole suite against a real embedded PostgreSQL + pgvector,
+## then the high-availability test.
 test: install-dev system-deps lint typecheck
 	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory ha-test
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks deploy
@@ -60,6 +65,18 @@ format: install-dev
 ## make bench: retrieval quality table (slow the first time: it embeds every corpus).
 bench: install-dev
 	$(BIN)/python benchmarks/retrieval.py
+
+## make ha-test: 3 replicas and 2 workers behind HAProxy, one PostgreSQL and one Redis, the fake
+## LLM; a bounded load while one replica is killed, a worker is killed mid-job, Redis restarts
+## and every replica is rolled. Fails below 99.95% success or when a document is lost or
+## duplicated (report: benchmarks/results/ha.json). Options: HA_ARGS="--steady-seconds 60".
+ha-test: install-dev system-deps
+	$(BIN)/python -m benchmarks.ha chaos $(HA_ARGS)
+
+## make ha-bench: requests per second with one replica and with three behind HAProxy, and the
+## ratio (benchmarks/results/ha_bench.json).
+ha-bench: install-dev system-deps
+	$(BIN)/python -m benchmarks.ha steady $(HA_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
