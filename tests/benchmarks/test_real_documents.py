@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from benchmarks.realdocs.corpus import CorpusFile, load_corpus, materialize
 from benchmarks.realdocs.questions import FIELDS, QUESTIONS, load_questions, source_matches
 from benchmarks.realdocs.scoring import (
@@ -18,7 +19,6 @@ from benchmarks.realdocs.scoring import (
     score_llm,
     summarise,
 )
-
 from kotaemon.core.schema import Answer, Citation, RetrievalInfo, ToolCallRecord
 
 CORPUS = load_corpus()

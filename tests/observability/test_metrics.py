@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -40,11 +41,14 @@ def http(kb_server: LiveServer) -> Iterator[httpx.Client]:
 def test_a_chat_request_moves_the_http_llm_retrieval_and_answer_metrics(
     http: httpx.Client, fake_llm: FakeOpenAIServer
 ) -> None:
+    # Questions of their own: an earlier test's answer would come from the retrieval cache.
+    first = {"question": f"What is the late payment fee? ({uuid.uuid4().hex[:6]})"}
+    second = {"question": f"How much is the late fee? ({uuid.uuid4().hex[:6]})"}
     before = scrape(http)
     fake_llm.reply("The late fee is 5% of the unpaid minimum payment [1].")
-    assert http.post("/v1/chat", json=QUESTION).status_code == 200
+    assert http.post("/v1/chat", json=first).status_code == 200
     fake_llm.reply("It is 5% [1].", chunk_delay=0.01)
-    assert http.post("/v1/chat", json=QUESTION | {"stream": True}).status_code == 200
+    assert http.post("/v1/chat", json=second | {"stream": True}).status_code == 200
     after = scrape(http)
 
     def delta(name: str, **labels: str) -> float:
@@ -63,6 +67,19 @@ def test_a_chat_request_moves_the_http_llm_retrieval_and_answer_metrics(
     for stage in ("embed", "dense", "keyword", "fuse"):
         assert delta("kotaemon_retrieval_duration_seconds_count", stage=stage) == 2, stage
     assert delta("kotaemon_answers_total", outcome="answered") == 2
+    cache = {"cache": "retrieval"}
+    assert delta("kotaemon_cache_requests_total", **cache, result="miss") == 2
+
+    fake_llm.reply("It is 5% [1].")
+    assert http.post("/v1/chat", json=first).status_code == 200  # the same question again
+    again = scrape(http)
+    assert (
+        value(again, "kotaemon_cache_requests_total", **cache, result="hit")
+        == value(after, "kotaemon_cache_requests_total", **cache, result="hit") + 1
+    )
+    assert value(again, "kotaemon_retrieval_duration_seconds_count", stage="embed") == value(
+        after, "kotaemon_retrieval_duration_seconds_count", stage="embed"
+    )  # nothing embedded: the results came from the cache
 
 
 def test_failures_and_no_context_are_counted(

@@ -3,6 +3,8 @@ every log line; the caller's ``traceparent`` continues into the LLM call; RAG re
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from ..conftest import LogCapture, SpanCapture
@@ -19,10 +21,11 @@ def test_a_request_is_one_trace_from_caller_to_llm(
     kb_server: LiveServer, fake_llm: FakeOpenAIServer, spans: SpanCapture, json_log: LogCapture
 ) -> None:
     fake_llm.reply("The late fee is 5% [1].")
+    question = f"What is the late payment fee? ({uuid.uuid4().hex[:6]})"  # not cached yet
     with kb_server.client() as client:
         response = client.post(
             "/v1/chat",
-            json={"question": "What is the late payment fee?", "stream": True},
+            json={"question": question, "stream": True},
             headers={"traceparent": TRACEPARENT, "X-Request-ID": "req-42"},
         )
     assert response.headers["x-trace-id"] == CALLER_TRACE
@@ -68,8 +71,8 @@ def test_a_request_is_one_trace_from_caller_to_llm(
     assert access["duration_ms"] > 0 and access["user_id"] == "local"
     [record] = [line["rag"] for line in ours if line["logger"] == "kotaemon.rag"]
     assert record["answer_id"] == answer["answer_id"] and record["outcome"] == "answered"
-    assert record["question"] == "What is the late payment fee?"  # local mode: not redacted
-    assert record["prompt"][-1]["content"].endswith("What is the late payment fee?")
+    assert record["question"] == question  # local mode: not redacted
+    assert record["prompt"][-1]["content"].endswith(question)
     assert record["chunks"] and {"chunk_id", "snippet", "score"} <= set(record["chunks"][0])
     assert record["answer"] == answer["text"]
     assert {"embed", "dense", "keyword", "fuse", "generate"} <= set(record["timings_ms"])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -121,3 +122,69 @@ def test_a_public_address_without_authentication_is_refused() -> None:
         Settings(_env_file=None, auth="oidc", oidc_issuer="https://idp")  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="TRUSTED_PROXIES"):
         Settings(_env_file=None, trusted_proxies=["10.0.0.0/33"])  # type: ignore[call-arg]
+
+
+def _serve_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("KOTAEMON_")} | {
+        "KOTAEMON_DATABASE_URL": database_url,
+        "KOTAEMON_DATA_DIR": str(tmp_path),
+        **extra,
+    }
+
+
+@pytest.mark.integration
+def test_after_sigterm_the_service_drains_then_stops(kb_database_url: str, tmp_path: Path) -> None:
+    """Readiness fails at once, but requests are still served during the drain (load balancers
+    take the replica out meanwhile); a second signal stops it without waiting for the drain."""
+    port = _free_port()
+    env = _serve_env(
+        kb_database_url, tmp_path, KOTAEMON_PORT=str(port), KOTAEMON_SHUTDOWN_DRAIN_SECONDS="300"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kotaemon", "serve"], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_for_health(client, process)
+            _wait_until(lambda: client.get("/readyz").status_code == 200)
+            process.send_signal(signal.SIGTERM)
+            _wait_until(lambda: client.get("/readyz").status_code == 503)
+            served = client.post("/v1/search", json={"query": "late payment fee"})
+            assert served.status_code == 200 and served.json()["chunks"]  # still serving
+            assert process.poll() is None
+            process.send_signal(signal.SIGTERM)  # a second signal: stop now
+            process.wait(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    """Until ``condition`` holds (the event), with a safety net."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.02)
+
+
+@pytest.mark.integration
+def test_the_worker_serves_its_probes_and_metrics(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    env = _serve_env(database_url, tmp_path, KOTAEMON_WORKER_PORT=str(port))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kotaemon", "worker"], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_for_health(client, process)
+            assert client.get("/readyz").status_code == 200
+            metrics = client.get("/metrics")
+            assert metrics.status_code == 200
+            assert "kotaemon_ingest_jobs" in metrics.text and "kotaemon_redis_up" in metrics.text
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0
