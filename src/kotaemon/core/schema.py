@@ -87,6 +87,11 @@ class RetrievalInfo(BaseModel):
     top_dense_score: float | None = None
     threshold: float | None = None
     has_relevant_context: bool
+    evidence_score: float | None = Field(
+        default=None,
+        description="How well the best sentence of the sources answers the question (0-1): "
+        "answer-level evidence, beside the passage-level top_dense_score.",
+    )
 
 
 Outcome = Literal["answered", "no_context", "error"]
@@ -111,6 +116,14 @@ class Answer(BaseModel):
     cached: bool = Field(
         default=False, description="Served from the answer cache (KOTAEMON_ANSWER_CACHE)."
     )
+
+
+class Replay(BaseModel):
+    """An answer with its numbered sources: what streams it again (a cache, an idempotent
+    retry)."""
+
+    answer: Answer
+    sources: list[Source]
 
 
 class SourcesEvent(BaseModel):

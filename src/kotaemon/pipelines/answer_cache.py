@@ -12,8 +12,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel
-
 from kotaemon.cache.cache import Cache
 from kotaemon.core.schema import (
     Answer,
@@ -21,16 +19,10 @@ from kotaemon.core.schema import (
     DeltaEvent,
     DoneEvent,
     Event,
+    Replay,
     Source,
     SourcesEvent,
 )
-
-
-class CachedAnswer(BaseModel):
-    """An answer and its numbered sources, as the cache keeps them."""
-
-    answer: Answer
-    sources: list[Source]
 
 
 class AnswerCache:
@@ -59,19 +51,17 @@ class AnswerCache:
         versions = sorted((c.id, c.version) for c in targets)
         return self.cache.key(question, versions, metadata_filter, self.settings)
 
-    async def get(self, key: str) -> CachedAnswer | None:
+    async def get(self, key: str) -> Replay | None:
         hit = await self.cache.get(key)
-        return CachedAnswer.model_validate_json(hit) if hit is not None else None
+        return Replay.model_validate_json(hit) if hit is not None else None
 
     async def put(self, key: str, answer: Answer, sources: list[Source]) -> None:
         if answer.outcome != "answered" or answer.call_log:
             return
-        await self.cache.put(
-            key, CachedAnswer(answer=answer, sources=sources).model_dump_json().encode()
-        )
+        await self.cache.put(key, Replay(answer=answer, sources=sources).model_dump_json().encode())
 
 
-def replay(cached: CachedAnswer, trace_id: str | None) -> Iterator[Event]:
+def replay(cached: Replay, trace_id: str | None) -> Iterator[Event]:
     """The events of a cached answer: its sources, its whole text, then done (a new answer id)."""
     answer = cached.answer.model_copy(
         update={
@@ -81,6 +71,11 @@ def replay(cached: CachedAnswer, trace_id: str | None) -> Iterator[Event]:
             "cached": True,
         }
     )
-    yield SourcesEvent(sources=cached.sources)
-    yield DeltaEvent(text=answer.text)
-    yield DoneEvent(answer=answer)
+    return replay_events(Replay(answer=answer, sources=cached.sources))
+
+
+def replay_events(recorded: Replay) -> Iterator[Event]:
+    """The events of an answer given already: its sources, its whole text, then done."""
+    yield SourcesEvent(sources=recorded.sources)
+    yield DeltaEvent(text=recorded.answer.text)
+    yield DoneEvent(answer=recorded.answer)

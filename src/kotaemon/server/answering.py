@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kotaemon.core.errors import KotaemonError
+from kotaemon.core.errors import InvalidInputError, KotaemonError
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import (
     Answer,
@@ -22,9 +22,12 @@ from kotaemon.core.schema import (
     DoneEvent,
     ErrorEvent,
     Event,
+    Source,
+    SourcesEvent,
 )
 from kotaemon.engine import Engine
 from kotaemon.llms.base import ChatMessage
+from kotaemon.pipelines.answer_cache import replay_events
 from kotaemon.server.audit import audit
 from kotaemon.server.sse import EventStreamResponse, encode_event
 
@@ -52,10 +55,28 @@ async def answer_events(
     metadata_filter: dict[str, Any] | None = None,
     conversation: Conversation | None = None,
     start_conversation: bool = False,
+    idempotency_key: str | None = None,
 ) -> AsyncGenerator[Event, None]:
     """The answer's events. Before ``done`` goes out the answer is recorded, as a turn of
     ``conversation`` (or of a new one, with ``start_conversation``), so that a client may rate
-    it or follow up at once; the audit log gets who asked what, with which sources and tools."""
+    it or follow up at once; the audit log gets who asked what, with which sources and tools.
+
+    With an ``idempotency_key`` the client has used before, the answer recorded then is given
+    again (and nothing new is recorded): a client that never heard back may ask again safely.
+    """
+    answers = engine.store.answers
+    if idempotency_key is not None:
+        earlier = await answers.by_idempotency_key(principal, idempotency_key)
+        if earlier is not None:
+            if earlier.answer.question != question:
+                raise InvalidInputError(
+                    "this Idempotency-Key was used for another question; use a new key for "
+                    "each question",
+                    code="idempotency_key_reused",
+                )
+            for event in replay_events(earlier):
+                yield event
+            return
     events = engine.rag.astream(
         question,
         principal=principal,
@@ -63,13 +84,22 @@ async def answer_events(
         metadata_filter=metadata_filter,
         history=history,
     )
+    sources: list[Source] = []
     async with aclosing(events):
         async for event in events:
+            if isinstance(event, SourcesEvent):
+                sources = event.sources
             if isinstance(event, DoneEvent):
                 try:
-                    await _record(
-                        engine, principal, event, conversation, start_conversation, collections
-                    )
+                    recorded = await _record(
+                        engine, principal, event, conversation, start_conversation,
+                        collections, idempotency_key, sources,
+                    )  # fmt: skip
+                    if not recorded and idempotency_key is not None:  # asked twice at once:
+                        first = await answers.by_idempotency_key(principal, idempotency_key)
+                        if first is not None:  # the first answer recorded is the answer
+                            yield DoneEvent(answer=first.answer)
+                            return
                     await _audit(request, principal, event.answer, collections)
                 except KotaemonError as exc:
                     exc.message = f"the answer was not saved: {exc.message}"
@@ -85,14 +115,23 @@ async def _record(
     conversation: Conversation | None,
     start: bool,
     collections: list[str] | None,
-) -> None:
+    idempotency_key: str | None,
+    sources: list[Source],
+) -> bool:
+    """Record the answer; False when another request recorded one under the same key."""
     answer = done.answer
     if conversation is None and start:
         conversation = await engine.store.answers.start_conversation(
             principal, answer.question, collections
         )
     answer.conversation_id = conversation.id if conversation else None
-    await engine.store.answers.record(principal, answer, conversation_id=answer.conversation_id)
+    return await engine.store.answers.record(
+        principal,
+        answer,
+        conversation_id=answer.conversation_id,
+        idempotency_key=idempotency_key,
+        sources=sources,
+    )
 
 
 async def _audit(

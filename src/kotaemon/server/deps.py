@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from kotaemon.core.errors import PermissionDeniedError
 from kotaemon.core.principal import Principal
@@ -69,6 +69,19 @@ def requires(scope: str) -> Callable[..., Awaitable[Principal]]:
     return check
 
 
+#: ``Idempotency-Key``: a client's key for one question; asking again with it gives the answer
+#: recorded the first time (a retry after a lost connection records nothing twice).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Asking again with the same key (printable ASCII, at most 255) gives the "
+        "answer recorded the first time, and records nothing new.",
+    ),
+]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 ChatPrincipal = Annotated[Principal, Depends(requires("chat"))]
 ReaderPrincipal = Annotated[Principal, Depends(requires("documents:read"))]

@@ -12,7 +12,15 @@ from psycopg.types.json import Jsonb
 
 from kotaemon.core.errors import NotFoundError
 from kotaemon.core.principal import Principal
-from kotaemon.core.schema import Answer, Conversation, ConversationTurn, Feedback, Rating
+from kotaemon.core.schema import (
+    Answer,
+    Conversation,
+    ConversationTurn,
+    Feedback,
+    Rating,
+    Replay,
+    Source,
+)
 from kotaemon.store.database import Database, is_uuid
 from kotaemon.store.queries import query
 
@@ -99,9 +107,26 @@ class AnswerStore:
         ]
 
     async def record(
-        self, principal: Principal, answer: Answer, *, conversation_id: str | None = None
-    ) -> None:
-        """Store an answer given to ``principal`` (as one more turn of a conversation)."""
+        self,
+        principal: Principal,
+        answer: Answer,
+        *,
+        conversation_id: str | None = None,
+        idempotency_key: str | None = None,
+        sources: list[Source] | None = None,
+    ) -> bool:
+        """Store an answer given to ``principal`` (as one more turn of a conversation).
+
+        :param idempotency_key: the client's key; the answer and its ``sources`` are kept to
+            replay it when the client asks again with the key.
+        :returns: False when an answer was recorded under the same key already (nothing is
+            stored: the client asked twice at once).
+        """
+        replay = (
+            Jsonb(Replay(answer=answer, sources=sources or []).model_dump(mode="json"))
+            if idempotency_key is not None
+            else None
+        )
         params: dict[str, Any] = {
             "id": answer.answer_id,
             "user_id": principal.user_id,
@@ -115,11 +140,21 @@ class AnswerStore:
             "citations": Jsonb([c.model_dump(mode="json") for c in answer.citations]),
             "call_log": Jsonb([c.model_dump(mode="json") for c in answer.call_log]),
             "usage": Jsonb(answer.usage.model_dump(mode="json")),
+            "idempotency_key": idempotency_key,
+            "replay": replay,
         }
         async with self.db.transaction() as conn:
-            await conn.execute(query("insert_answer"), params)
-            if conversation_id is not None:
+            inserted = await (await conn.execute(query("insert_answer"), params)).fetchone()
+            if inserted is not None and conversation_id is not None:
                 await conn.execute(query("touch_conversation"), params)
+        return inserted is not None
+
+    async def by_idempotency_key(self, principal: Principal, key: str) -> Replay | None:
+        """The answer ``principal`` was given under ``key``, to give again (None: none yet)."""
+        params = {"user_id": principal.user_id, "idempotency_key": key}
+        async with self.db.connection() as conn:
+            row = await (await conn.execute(query("select_answer_by_key"), params)).fetchone()
+        return Replay.model_validate(row["replay"]) if row and row["replay"] else None
 
     async def rate(
         self, principal: Principal, answer_id: str, rating: Rating, comment: str = ""

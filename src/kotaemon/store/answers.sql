@@ -33,11 +33,20 @@ SELECT * FROM (
 ) newest ORDER BY created_at, id;
 
 -- name: insert_answer
--- Records an answer given.
+-- Records an answer given; with an idempotency key, also what replays it (an answer already
+-- recorded under the same key for the same user wins: nothing is inserted).
 INSERT INTO answers (id, user_id, conversation_id, question, search_query, text, language,
-                     outcome, model, citations, call_log, usage)
+                     outcome, model, citations, call_log, usage, idempotency_key, replay)
 VALUES (%(id)s, %(user_id)s, %(conversation_id)s, %(question)s, %(search_query)s, %(text)s,
-        %(language)s, %(outcome)s, %(model)s, %(citations)s, %(call_log)s, %(usage)s);
+        %(language)s, %(outcome)s, %(model)s, %(citations)s, %(call_log)s, %(usage)s,
+        %(idempotency_key)s, %(replay)s)
+ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id;
+
+-- name: select_answer_by_key
+-- The answer a user was given under an idempotency key, with what replays it.
+SELECT replay FROM answers
+WHERE user_id = %(user_id)s AND idempotency_key = %(idempotency_key)s;
 
 -- name: touch_conversation
 -- Marks a conversation active now.

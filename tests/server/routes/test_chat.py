@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -132,3 +134,29 @@ def test_invalid_request_names_the_field(client: httpx.Client, body: dict, field
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "invalid_request" and error["message"].startswith(f"{field}:")
+
+
+def test_a_question_asked_again_with_its_idempotency_key_gets_the_recorded_answer(
+    client: httpx.Client, fake_llm: FakeOpenAIServer
+) -> None:
+    """A client that never heard back (a replica died, a connection broke) asks again with the
+    same key: the answer recorded the first time comes back, and nothing is recorded twice."""
+    key = {"Idempotency-Key": f"q-{uuid.uuid4()}"}
+    fake_llm.reply("The late fee is 5% [1].")
+    asked = len(fake_llm.chat_requests)
+    first = client.post("/v1/chat", json={"question": QUESTION}, headers=key).json()
+    again = client.post("/v1/chat", json={"question": QUESTION}, headers=key).json()
+    streamed = parse_sse(
+        client.post("/v1/chat", json={"question": QUESTION, "stream": True}, headers=key).text
+    )
+    assert len(fake_llm.chat_requests) == asked + 1  # one answer made, for three requests
+    assert again["answer_id"] == first["answer_id"] and again["text"] == first["text"]
+    assert streamed.types == ["sources", "delta", "done"]
+    assert streamed.events[-1][1]["answer"]["answer_id"] == first["answer_id"]
+    turns = client.get(f"/v1/conversations/{first['conversation_id']}").json()["turns"]
+    assert [t["answer_id"] for t in turns] == [first["answer_id"]]
+
+    reused = client.post("/v1/chat", json={"question": "Another question?"}, headers=key)
+    assert reused.status_code == 422 and error_of(reused)["code"] == "idempotency_key_reused"
+    bad = client.post("/v1/chat", json={"question": QUESTION}, headers={"Idempotency-Key": "a b"})
+    assert bad.status_code == 422 and error_of(bad)["code"] == "invalid_request"

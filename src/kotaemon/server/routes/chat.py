@@ -15,7 +15,7 @@ from kotaemon.server.answering import (
     history_of,
     stream_response,
 )
-from kotaemon.server.deps import ChatPrincipal, EngineDep, SettingsDep
+from kotaemon.server.deps import ChatPrincipal, EngineDep, IdempotencyKey, SettingsDep
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import ChatRequest
 from kotaemon.server.sse import event_stream_schema
@@ -62,6 +62,7 @@ async def chat(
     engine: EngineDep,
     principal: ChatPrincipal,
     settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Answer | Response:
     conversation, history, collections = None, [], body.collections
     if body.conversation_id is not None:
@@ -79,6 +80,7 @@ async def chat(
         metadata_filter=body.filter,
         conversation=conversation,
         start_conversation=body.conversation_id is None,
+        idempotency_key=idempotency_key,
     )
     if body.stream:
         return await stream_response(events, heartbeat=settings.sse_heartbeat_seconds)

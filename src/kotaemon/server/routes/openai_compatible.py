@@ -30,7 +30,13 @@ from kotaemon.core.schema import (
 )
 from kotaemon.llms.base import ChatMessage
 from kotaemon.server.answering import answer_events, final_answer, stream_response
-from kotaemon.server.deps import ChatPrincipal, EngineDep, SettingsDep, StoreDep
+from kotaemon.server.deps import (
+    ChatPrincipal,
+    EngineDep,
+    IdempotencyKey,
+    SettingsDep,
+    StoreDep,
+)
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
 from kotaemon.server.models import (
     ChatCompletion,
@@ -88,11 +94,18 @@ async def chat_completions(
     store: StoreDep,
     principal: ChatPrincipal,
     settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> ChatCompletion | Response:
     collections = await _collections_of(store, principal, body.model)
     question, history = _split(body.messages)
     events = answer_events(
-        request, engine, principal, question, history=history, collections=collections
+        request,
+        engine,
+        principal,
+        question,
+        history=history,
+        collections=collections,
+        idempotency_key=idempotency_key,
     )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
