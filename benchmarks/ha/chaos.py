@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from . import documents, report
+from .caches import CacheTally
 from .cluster import Cluster, ClusterSettings
 from .haproxy import BalancerSettings
 from .load import LoadGenerator, LoadSettings, Timeline
@@ -35,8 +36,10 @@ log = logging.getLogger("benchmarks.ha")
 
 CLIENT_BEHAVIOUR = (
     "each request is sent once; it is sent a second time (once) only when the connection "
-    "failed before any byte of a response arrived (refused, reset, closed without an answer); "
-    "error responses, timeouts, cut streams and wrong answers count as failed"
+    "failed before any byte of a response arrived (refused, reset, closed without an answer), "
+    "or, for chats and completions, which carry an Idempotency-Key, also when the response "
+    "broke mid-body (a stream cut by a killed replica: the service records one answer per "
+    "key); error responses, timeouts, other cut responses and wrong answers count as failed"
 )
 
 
@@ -69,6 +72,7 @@ class Chaos:
         self.url = cluster.haproxy.url
         self.timeline = Timeline()
         self.restarts: list[dict[str, Any]] = []
+        self.caches = CacheTally()
         self.large = documents.Upload(
             *documents.large_document(load.seed, settings.large_document_paragraphs)
         )
@@ -90,6 +94,8 @@ class Chaos:
             self.timeline.note("load stopping")
             stop.set()
             await sending
+            for replica in self.cluster.replicas:
+                await self.caches.read(replica.name, replica.url)
         return load, large_job
 
     async def _settle(self) -> None:
@@ -136,6 +142,7 @@ class Chaos:
         in_flight = polls[-1]
         busiest = max(busy or in_flight, key=lambda name: in_flight[name])
         replica = next(r for r in self.cluster.replicas if r.name == busiest)
+        await self.caches.read(replica.name, replica.url)
         status = await self._kill(replica)
         self.timeline.note("in flight at the kill", **in_flight)
         await self._start_again(
@@ -203,6 +210,7 @@ class Chaos:
         await self._settle()
 
     async def _terminate(self, replica: Replica, exit_timeout: float) -> None:
+        await self.caches.read(replica.name, replica.url)
         began = time.monotonic()
         replica.signal(signal.SIGTERM)
         self.timeline.note("SIGTERM", service=replica.name)
@@ -298,6 +306,7 @@ def run(
             "restarts": chaos.restarts,
             "events": chaos.timeline.events,
             "haproxy": haproxy.summary(),
+            "caches": chaos.caches.summary(),
             "gates": report.gate_dicts(results),
             "passed": all(g.passed for g in results),
             "logs": str(cluster.log_dir),

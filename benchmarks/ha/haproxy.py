@@ -127,9 +127,12 @@ def render_config(
         "    # body (up to a buffer, 16 kB; larger uploads are never replayed) before sending it.",
         "    option http-buffer-request",
         "    # A replayed chat records a second answer (and a second turn in a follow-up), an",
-        "    # upload queues a second job: they are retried only when the connection failed.",
-        "    # GET and HEAD are idempotent; POST /v1/search only reads.",
-        "    http-request disable-l7-retry if !METH_GET !METH_HEAD !{ path /v1/search }",
+        "    # upload queues a second job: they are retried only when the connection failed --",
+        "    # unless the client sent an Idempotency-Key, under which the service records one",
+        "    # answer and replays it. GET and HEAD are idempotent; POST /v1/search only reads.",
+        "    acl idempotent_post req.hdr(idempotency-key) -m found",
+        "    acl read_only path /v1/search",
+        "    http-request disable-l7-retry if !METH_GET !METH_HEAD !read_only !idempotent_post",
     ]
     lines += [f"    server {name} 127.0.0.1:{server_port} check" for name, server_port in servers]
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,8 @@ class Result:
     cause: str | None
     detail: str = ""
     retried: bool = False
+    #: Sent again after the first response broke mid-body (possible with an idempotency key).
+    resumed: bool = False
 
 
 class Timeline:
@@ -121,6 +124,10 @@ class _Call:
     """Whether the request of one operation had to be sent twice."""
 
     retried = False
+    resumed = False
+    #: Sent as ``Idempotency-Key`` by the answering operations: the service replays an answer
+    #: it recorded under it, so a stream cut mid-answer may be asked for again.
+    key: str | None = None
 
 
 class LoadGenerator:
@@ -193,9 +200,12 @@ class LoadGenerator:
                        "cause": failure.cause, "detail": detail},
             )  # fmt: skip
             latency = time.perf_counter() - began
-            return Result(op, phase, start, latency, failure.cause, failure.detail, call.retried)
+            return Result(
+                op, phase, start, latency, failure.cause, failure.detail, call.retried,
+                call.resumed,
+            )  # fmt: skip
         latency = time.perf_counter() - began
-        return Result(op, self.timeline.phase, start, latency, None, "", call.retried)
+        return Result(op, self.timeline.phase, start, latency, None, "", call.retried, call.resumed)
 
     # ----------------------------------------------------------------- sending
 
@@ -207,7 +217,11 @@ class LoadGenerator:
         read: Callable[[httpx.Response], Awaitable[Any]],
         **kwargs: Any,
     ) -> Any:
-        """POST once, or twice when the connection failed before any response byte."""
+        """POST once, or twice when the connection failed before any response byte -- or, for
+        a request that carries an idempotency key, also when it broke mid-response (a replica
+        killed while it streamed): the second attempt cannot record a second answer."""
+        if call.key is not None:
+            kwargs["headers"] = {"Idempotency-Key": call.key}
         for attempt in range(2):
             in_body = False
             try:
@@ -215,11 +229,15 @@ class LoadGenerator:
                     in_body = True
                     return await read(response)
             except httpx.HTTPError as exc:
-                if not in_body and attempt == 0 and is_retryable(exc):
-                    call.retried = True
+                resumable = not in_body or call.key is not None
+                if resumable and attempt == 0 and is_retryable(exc):
+                    call.retried, call.resumed = True, in_body
                     continue
                 raise failure_of_exception(exc, in_body=in_body) from exc
         raise AssertionError("unreachable")
+
+    def _key(self) -> str:
+        return str(uuid.uuid4())  # unique across generators and runs, unlike the seeded rng
 
     def _question(self) -> str:
         return self._rng.choice(QUESTIONS)
@@ -227,10 +245,12 @@ class LoadGenerator:
     # ----------------------------------------------------------------- operations
 
     async def _chat(self, client: httpx.AsyncClient, call: _Call) -> None:
+        call.key = self._key()
         body = {"question": self._question(), "collections": [self.settings.collection]}
         judge_chat(await self._send(client, call, "/v1/chat", _json_of(200), json=body))
 
     async def _chat_stream(self, client: httpx.AsyncClient, call: _Call) -> None:
+        call.key = self._key()
         body = {
             "question": self._question(),
             "collections": [self.settings.collection],
@@ -247,12 +267,14 @@ class LoadGenerator:
         return {"model": self.settings.collection, "messages": messages, "stream": stream}
 
     async def _completion(self, client: httpx.AsyncClient, call: _Call) -> None:
+        call.key = self._key()
         body = self._completion_body(stream=False)
         judge_completion(
             await self._send(client, call, "/v1/chat/completions", _json_of(200), json=body)
         )
 
     async def _completion_stream(self, client: httpx.AsyncClient, call: _Call) -> None:
+        call.key = self._key()
         body = self._completion_body(stream=True)
         judge_completion_stream(
             await self._send(client, call, "/v1/chat/completions", _frames, json=body)

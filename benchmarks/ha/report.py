@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .caches import rows as cache_rows
 from .load import Result
 from .outcomes import STREAM_CUT
 
@@ -79,6 +80,7 @@ def summarize(results: Sequence[Result], events: Sequence[dict[str, Any]]) -> di
         "streams": {
             "sent": len(streams),
             "cut": sum(r.cause == STREAM_CUT for r in streams),
+            "resumed": sum(r.resumed for r in streams),
         },
         "failed_requests": [
             {
@@ -93,7 +95,13 @@ def summarize(results: Sequence[Result], events: Sequence[dict[str, Any]]) -> di
             if r.cause is not None
         ][:500],
         "retried_by_client": [
-            {"t": round(r.start, 3), "phase": r.phase, "op": r.op, "cause": r.cause}
+            {
+                "t": round(r.start, 3),
+                "phase": r.phase,
+                "op": r.op,
+                "cause": r.cause,
+                "after": "broken response" if r.resumed else "failed connection",
+            }
             for r in results
             if r.retried
         ][:500],
@@ -191,6 +199,7 @@ def print_chaos(report: dict[str, Any], console: Console) -> None:
     table = Table(
         "streams sent",
         "cut",
+        "cut, resumed",
         "documents uploaded",
         "indexed",
         "lost",
@@ -202,6 +211,7 @@ def print_chaos(report: dict[str, Any], console: Console) -> None:
     table.add_row(
         str(s["sent"]),
         str(s["cut"]),
+        str(s["resumed"]),
         str(d["uploaded"]),
         str(d["indexed"]),
         str(len(d["lost"])),
@@ -224,6 +234,12 @@ def print_chaos(report: dict[str, Any], console: Console) -> None:
             _seconds(r.get("ready_seconds")),
         )
     console.print(table)
+
+    if caches := report.get("caches"):
+        table = Table("cache", "hits", "misses", "errors", "hit %", title="Caches (all replicas)")
+        for row in cache_rows(caches):
+            table.add_row(*row)
+        console.print(table)
 
     h = report["haproxy"]
     console.print(

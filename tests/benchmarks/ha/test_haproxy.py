@@ -79,9 +79,9 @@ def _balancer(servers: list[tuple[str, int]], run_dir: Path) -> Iterator[HAProxy
         haproxy.stop()
 
 
-def _post(url: str) -> int:
+def _post(url: str, headers: dict[str, str] | None = None) -> int:
     # A connection per request: after a 502 HAProxy may close the client's connection.
-    return httpx.post(url, json={"question": "?"}, timeout=10).status_code
+    return httpx.post(url, json={"question": "?"}, headers=headers, timeout=10).status_code
 
 
 def test_the_configuration_passes_haproxy_check(tmp_path: Path) -> None:
@@ -131,6 +131,17 @@ def test_a_request_a_replica_dropped_is_replayed_only_if_replaying_changes_nothi
     assert answered["/v1/chat"] == chats.count(200)
     assert log["errors"] == {"502 SH-- POST /v1/chat": chats.count(502)}
     assert log["redispatched"] == dropped["/v1/search"]
+
+
+def test_a_dropped_chat_with_an_idempotency_key_is_replayed(tmp_path: Path) -> None:
+    with (
+        _replica(crash=True) as (bad, dropped),
+        _replica(crash=False) as (good, answered),
+        _balancer([("crashing", bad), ("healthy", good)], tmp_path) as haproxy,
+    ):
+        chats = [_post(f"{haproxy.url}/v1/chat", {"Idempotency-Key": f"key-{n}"}) for n in range(6)]
+    assert chats == [200] * 6  # the service answers a key once: replaying is safe
+    assert dropped["/v1/chat"] >= 1 and answered["/v1/chat"] == 6
 
 
 def test_the_request_log_is_summarized_per_replica_with_retries_and_errors() -> None:

@@ -65,16 +65,20 @@ def test_failures_are_counted_by_cause_operation_and_phase() -> None:
         Result("chat_stream", "replica_kill", 11.0, 0.2, "stream_cut"),
         Result("chat", "replica_kill", 11.5, 0.1, "http_502"),
         Result("search", "replica_kill", 12.0, 0.05, None, retried=True),
+        Result("completion_stream", "replica_kill", 12.5, 0.3, None, retried=True, resumed=True),
     ]
     summary = summarize(results, events)
     assert summary["failures"]["stream_cut"] == {
         "count": 1, "ops": {"chat_stream": 1}, "phases": {"replica_kill": 1}
     }  # fmt: skip
-    assert summary["streams"] == {"sent": 1, "cut": 1}
+    assert summary["streams"] == {"sent": 2, "cut": 1, "resumed": 1}
     phases = {p["name"]: p for p in summary["phases"]}
     assert (phases["steady"]["start_s"], phases["steady"]["end_s"]) == (0.0, 10.0)
-    assert (phases["replica_kill"]["sent"], phases["replica_kill"]["failed"]) == (3, 2)
-    assert summary["requests"]["retried_by_client"] == 1
+    assert (phases["replica_kill"]["sent"], phases["replica_kill"]["failed"]) == (4, 2)
+    assert summary["requests"]["retried_by_client"] == 2
+    assert [r["after"] for r in summary["retried_by_client"]] == [
+        "failed connection", "broken response"
+    ]  # fmt: skip
     assert [f["cause"] for f in summary["failed_requests"]] == ["stream_cut", "http_502"]
 
 
