@@ -42,6 +42,7 @@ def test_a_redis_outage_costs_no_request(
     settings = server_settings(
         kb_database_url, tmp_path, fake_llm, redis_url=redis_server.url, llm_base_url=None,
         rate_limit_per_minute=1000,  # checked in Redis: fails open while it is down
+        redis_timeout_seconds=5,  # a stopped Redis refuses at once; a slow one is no outage
     )  # fmt: skip
     search = {"query": "grace period for repayments", "collections": ["bank"]}
     with live_server(settings) as live, live.client() as http:
