@@ -290,7 +290,7 @@ def worker_command() -> None:
     async def job(engine: Engine) -> None:
         await work_with_probes(settings, engine)
 
-    _run(job, settings, with_agent=False)  # workers call no tools
+    _run(job, settings)  # with the agent: eval runs answer with its tools, as chat does
 
 
 @app.command()

@@ -138,9 +138,8 @@ def load_questions(
     elif kind == "squad":
         found = _squad(path)
     else:
-        text = _read_text(path)
-        rows = _jsonl_rows(text, path.name) if kind == "jsonl" else _csv_rows(text, path.name)
-        found = QuestionSet(path.stem, kind, [_question(r, i, path.name) for i, r in rows])
+        found = parse_questions(_read_text(path), kind, path.name)
+        found.name = path.stem
     if not found.questions:
         raise QuestionFileError(f"{path.name}: no questions found")
     _check_unique_ids(found.questions, path.name)
@@ -151,11 +150,26 @@ def load_questions(
     return found
 
 
+def parse_questions(text: str, kind: Literal["jsonl", "csv"], name: str) -> QuestionSet:
+    """A question set from the text of a JSONL or CSV file (an upload).
+
+    :raises QuestionFileError: if the text is malformed (the message names the line).
+    """
+    rows = _jsonl_rows(text, name) if kind == "jsonl" else _csv_rows(text, name)
+    found = QuestionSet(name, kind, [_question(r, i, name) for i, r in rows])
+    if not found.questions:
+        raise QuestionFileError(f"{name}: no questions found")
+    _check_unique_ids(found.questions, name)
+    return found
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise QuestionFileError(f"{path.name}: not UTF-8 text ({exc.reason}); save it as UTF-8")
+        raise QuestionFileError(
+            f"{path.name}: not UTF-8 text ({exc.reason}); save it as UTF-8"
+        ) from None
 
 
 def _jsonl_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -293,7 +307,7 @@ def _qrels(path: Path) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
         parts = line.split("\t")
-        if number == 1 and parts[0] == "query-id" or not line.strip():
+        if (number == 1 and parts[0] == "query-id") or not line.strip():
             continue
         try:
             query_id, doc_id, score = parts[0], parts[1], int(parts[2])

@@ -131,7 +131,10 @@ def _headline(report: dict[str, Any]) -> str:
         f"relevance threshold: add documents), <b>{uncovered['missing_answer']}</b> missing "
         f"answer (passages on topic, no answer in them), <b>{uncovered['error']}</b> errors."
     )
-    return f'<header><h1>{_e(run["name"])}</h1><p>{meta}</p><div class="cards">{tiles}</div><p>{kinds}</p></header>'
+    return (
+        f"<header><h1>{_e(run['name'])}</h1><p>{meta}</p>"
+        f'<div class="cards">{tiles}</div><p>{kinds}</p></header>'
+    )
 
 
 def _coverage_chart(summary: dict[str, Any]) -> str:
@@ -146,9 +149,7 @@ def _tag_table(summary: dict[str, Any]) -> str:
     head = "".join(f"<th>{c}</th>" for c in ["tag", *columns])
     rows = []
     for tag, agg in [("all", summary["overall"]), *summary["by_tag"].items()]:
-        cells = [
-            str(agg[c]) if c == "questions" else _num(agg[c]) for c in columns
-        ]
+        cells = [str(agg[c]) if c == "questions" else _num(agg[c]) for c in columns]
         rows.append(f"<tr><td>{_e(tag)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
@@ -192,17 +193,19 @@ def _separation(summary: dict[str, Any]) -> str:
     found = summary.get("answerable_separation")
     if not found:
         return ""
+    evidence = found["evidence_score_auc"]
     rows = (
-        f"<tr><td>best cosine (top_dense_score)</td><td>{_num(found['top_dense_score_auc'])}</td></tr>"
-        f"<tr><td>answer evidence (evidence_score)</td><td>"
-        f"{_num(found['evidence_score_auc']) if found['evidence_score_auc'] is not None else 'not measured'}"
-        "</td></tr>"
+        f"<tr><td>best cosine (top_dense_score)</td>"
+        f"<td>{_num(found['top_dense_score_auc'])}</td></tr>"
+        f"<tr><td>answer evidence (evidence_score)</td>"
+        f"<td>{_num(evidence) if evidence is not None else 'not measured'}</td></tr>"
     )
     intro = (
         f"<p>ROC AUC between {found['positives']} answerable and {found['negatives']} "
         "unanswerable questions (1.0: the signal tells them apart perfectly; 0.5: chance).</p>"
     )
-    return _section("Answerable vs unanswerable", intro, f"<table><tr><th>signal</th><th>AUC</th></tr>{rows}</table>")
+    table = f"<table><tr><th>signal</th><th>AUC</th></tr>{rows}</table>"
+    return _section("Answerable vs unanswerable", intro, table)
 
 
 def _latency_chart(results: Sequence[QuestionResult]) -> str:
@@ -241,7 +244,9 @@ def _comparison(comparison: dict[str, Any] | None) -> str:
             for c in comparison[kind][:50]
         )
         if rows:
-            lists.append(f"<h3>{kind}</h3><table><tr><th>question</th><th>grade</th></tr>{rows}</table>")
+            lists.append(
+                f"<h3>{kind}</h3><table><tr><th>question</th><th>grade</th></tr>{rows}</table>"
+            )
     return _section("Comparison", head, *lists)
 
 
@@ -253,7 +258,8 @@ def _judge(summary: dict[str, Any]) -> str:
 
 
 def _question_table(results: Sequence[QuestionResult]) -> str:
-    head = "<tr><th>#</th><th>question</th><th>covered</th><th>best cosine</th><th>rank</th><th>F1</th><th>answer</th><th>top source</th></tr>"
+    columns = ["#", "question", "covered", "best cosine", "rank", "F1", "answer", "top source"]
+    head = "<tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
     rows = []
     for r in results:
         top = r.sources[0].document if r.sources else ""
@@ -264,4 +270,4 @@ def _question_table(results: Sequence[QuestionResult]) -> str:
             f"<td>{_num(r.top_dense_score)}</td><td>{r.expected_rank or '–'}</td>"
             f"<td>{_num(r.f1, 2)}</td><td>{_e(answer)}</td><td>{_e(top)}</td></tr>"
         )
-    return f"<table class=\"questions\">{head}{''.join(rows)}</table>"
+    return f'<table class="questions">{head}{"".join(rows)}</table>'

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from time import perf_counter
+from typing import Any
 
 import anyio
 from pydantic import BaseModel, Field
@@ -20,12 +20,13 @@ from pydantic import BaseModel, Field
 from kotaemon.core.errors import KotaemonError
 from kotaemon.core.principal import Principal
 from kotaemon.core.schema import Answer, DoneEvent, ErrorEvent
-from kotaemon.engine import Engine
 from kotaemon.eval.judge import AnswerJudge
 from kotaemon.eval.questions import EvalQuestion, QuestionSet
 from kotaemon.eval.results import RANK_DEPTH, QuestionResult, failed_question, score_answer
 from kotaemon.eval.summary import summarize
-from kotaemon.store.evals import EvalRunRecord
+from kotaemon.llms.base import LLMInterface
+from kotaemon.pipelines.rag import RAGPipeline
+from kotaemon.store.evals import EvalRunRecord, EvalStore
 
 log = logging.getLogger(__name__)
 
@@ -46,47 +47,24 @@ class EvalOptions(BaseModel):
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SeedResult:
-    """What seeding a collection with a question set's documents did."""
-
-    added: int
-    present: int
-
-
 class EvalRunner:
-    """Creates eval runs and runs them through the engine's pipeline.
+    """Creates eval runs and runs them through the service's pipeline.
 
     Example::
 
-        runner = EvalRunner(engine)
+        runner = EvalRunner(engine.rag, engine.store.evals, engine.llm)
         run = await runner.create(principal, questions, ["docs"], EvalOptions())
         summary = await runner.execute(run.id)
 
-    :param engine: an open engine (the CLI's, the worker's).
+    :param rag: the engine's pipeline (the one chat answers with).
+    :param llm: the configured LLM, for the judge; None: no judge.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.judge = AnswerJudge(engine.llm) if engine.llm is not None else None
-
-    async def seed(self, principal: Principal, questions: QuestionSet, collection: str) -> SeedResult:
-        """Ingest the documents a BEIR or SQuAD set brings into ``collection``, once: documents
-        stored already (by name) are skipped, so a second run costs no embedding."""
-        if not questions.documents:
-            return SeedResult(0, 0)
-        target = await self.engine.ensure_collection(collection, principal)
-        stored = await self.engine.store.documents.in_collections([target])
-        present = {d.source for d in stored}
-        added = 0
-        for document in questions.documents:
-            if document.source in present:
-                continue
-            await self.engine.ingest.ingest_bytes(
-                document.text.encode("utf-8"), document.source, target
-            )
-            added += 1
-        return SeedResult(added, len(present))
+    def __init__(self, rag: RAGPipeline, evals: EvalStore, llm: LLMInterface | None) -> None:
+        self.rag = rag
+        self.retriever = rag.retriever
+        self.evals = evals
+        self.judge = AnswerJudge(llm) if llm is not None else None
 
     async def create(
         self,
@@ -99,8 +77,8 @@ class EvalRunner:
 
         :raises NotFoundError: if a collection is unknown or not readable (as chat says).
         """
-        await self.engine.retriever.targets(principal, list(collections))
-        return await self.engine.store.evals.create(
+        await self.retriever.targets(principal, list(collections))
+        return await self.evals.create(
             principal,
             questions.name,
             collections,
@@ -108,14 +86,21 @@ class EvalRunner:
             [q.to_json() for q in questions.questions],
         )
 
-    async def execute(self, run_id: str, on_result: ResultHook | None = None) -> dict[str, object]:
+    async def execute(
+        self, run_id: str, on_result: ResultHook | None = None, *, resume: bool = False
+    ) -> dict[str, Any] | None:
         """Ask the run's questions that have no result yet, then store and return its summary.
 
+        :param resume: continue a run that ended (failed, or finished with another code);
+            without it, an ended run is left as it is (a queue's redelivery) and None returned.
         :raises KotaemonError: if the store fails; the run can be resumed later.
         """
-        evals = self.engine.store.evals
+        evals = self.evals
         run = await evals.record(run_id)
         if not await evals.start(run_id):
+            if not resume:
+                log.info("eval run already ended; nothing to do", extra={"run_id": run_id})
+                return None
             await evals.reopen(run_id)
             await evals.start(run_id)
         done = await evals.done_positions(run_id)
@@ -143,7 +128,9 @@ class EvalRunner:
             for position, question in pending:
                 tg.start_soon(one, position, question)
         stored = [QuestionResult.model_validate(r.result) for r in await evals.results(run_id)]
-        summary = await summarize(stored, self.engine.embedder, judge=self._judge_prompt(options))
+        summary = await summarize(
+            stored, self.retriever.embedder, judge=self._judge_prompt(options)
+        )
         await evals.finish(run_id, summary)
         return summary
 
@@ -153,7 +140,7 @@ class EvalRunner:
         """One question through the pipeline, scored (a failure is a result, not an error)."""
         started = perf_counter()
         answer: Answer | None = None
-        async for event in self.engine.rag.astream(
+        async for event in self.rag.astream(
             question.question, principal=run.principal, collections=run.collections
         ):
             if isinstance(event, DoneEvent):
@@ -164,16 +151,21 @@ class EvalRunner:
         latency_ms = (perf_counter() - started) * 1000
         assert answer is not None, "the pipeline ends every stream with done or error"
         try:
-            ranking = await self.engine.retriever.arun(
+            ranking = await self.retriever.arun(
                 answer.retrieval.query,
                 principal=run.principal,
                 collections=run.collections,
-                top_k=max(RANK_DEPTH, self.engine.retriever.config.top_k),
+                top_k=max(RANK_DEPTH, self.retriever.config.top_k),
             )
         except KotaemonError as exc:
             return failed_question(position, question, exc.code, exc.message, latency_ms)
         result = score_answer(
-            position, question, answer, ranking.chunks, latency_ms, min_evidence=options.min_evidence
+            position,
+            question,
+            answer,
+            ranking.chunks,
+            latency_ms,
+            min_evidence=options.min_evidence,
         )
         if self.judge is not None and options.judge and question.answers:
             result.judge_correct = await self.judge.judge(

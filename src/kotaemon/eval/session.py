@@ -38,8 +38,7 @@ async def stored_results(engine: Engine, principal: Principal, run_id: str) -> l
     """
     await engine.store.evals.get(principal, run_id)
     return [
-        QuestionResult.model_validate(r.result)
-        for r in await engine.store.evals.results(run_id)
+        QuestionResult.model_validate(r.result) for r in await engine.store.evals.results(run_id)
     ]
 
 
@@ -59,6 +58,29 @@ async def baseline_results(
     return read_report(path), path.name
 
 
+async def seed(
+    engine: Engine, principal: Principal, questions: QuestionSet, collection: str
+) -> int:
+    """Ingest the documents a BEIR or SQuAD set brings into ``collection``, once: documents
+    stored already (by name) are skipped, so a second run embeds nothing.
+
+    :returns: how many documents were added.
+    """
+    target = await engine.ensure_collection(collection, principal)
+    present = {d.source for d in await engine.store.documents.in_collections([target])}
+    added = 0
+    for document in questions.documents:
+        if document.source not in present:
+            await engine.ingest.ingest_bytes(document.text.encode("utf-8"), document.source, target)
+            added += 1
+    return added
+
+
+def runner(engine: Engine) -> EvalRunner:
+    """The engine's eval runner (its pipeline, its store, its LLM for the judge)."""
+    return EvalRunner(engine.rag, engine.store.evals, engine.llm)
+
+
 async def start_run(
     engine: Engine,
     principal: Principal,
@@ -67,10 +89,9 @@ async def start_run(
     options: EvalOptions,
 ) -> str:
     """Seed the first collection with the set's documents (BEIR, SQuAD) and record the run."""
-    runner = EvalRunner(engine)
     if questions.documents:
-        await runner.seed(principal, questions, collections[0])
-    run = await runner.create(principal, questions, collections, options)
+        await seed(engine, principal, questions, collections[0])
+    run = await runner(engine).create(principal, questions, collections, options)
     return run.id
 
 
@@ -84,7 +105,8 @@ async def finish_run(
 ) -> Outcome:
     """Execute what is left of the run and build its report (with the comparison)."""
     run = await engine.store.evals.get(principal, run_id)
-    summary = await EvalRunner(engine).execute(run.id, on_result)
+    summary = await runner(engine).execute(run.id, on_result, resume=True)
+    assert summary is not None  # a resumed run always ends with a summary
     results = await stored_results(engine, principal, run.id)
     comparison = None
     if baseline is not None:

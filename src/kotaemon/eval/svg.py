@@ -45,9 +45,7 @@ def histogram(
         return f"<p>{escape(title)}: no values.</p>"
     low, high = min(values), max(values)
     span = (high - low) or 1.0
-    counts = {
-        name: _bin_counts(vs, low, span, bins) for name, vs in series.items()
-    }
+    counts = {name: _bin_counts(vs, low, span, bins) for name, vs in series.items()}
     tallest = max((max(c) for c in counts.values() if c), default=1) or 1
     left, top, plot_w, plot_h = 40, 28, WIDTH - 60, 160
     bin_w = plot_w / bins

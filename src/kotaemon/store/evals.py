@@ -152,9 +152,7 @@ class EvalStore:
     async def results(self, run_id: str) -> list[StoredResult]:
         """The run's stored results, in question order."""
         async with self.db.connection() as conn:
-            rows = await (
-                await conn.execute(query("eval_results"), {"run_id": run_id})
-            ).fetchall()
+            rows = await (await conn.execute(query("eval_results"), {"run_id": run_id})).fetchall()
         return [
             StoredResult(r["position"], r["question_id"], r["result"], r["created_at"])
             for r in rows
