@@ -395,7 +395,9 @@ def eval_run(
         run_id = resume
         if found is not None:
             if found.documents:
-                err.print(f"ingesting {len(found.documents)} documents of {escape(found.name)}")
+                err.print(
+                    f"{len(found.documents)} documents of {escape(found.name)}: ingesting new"
+                )
             run_id = await start_run(engine, principal, found, list(collection or []), options)
         assert run_id is not None
         err.print(f"eval run {run_id}")

@@ -7,6 +7,7 @@ The CLI keeps only the flags and the progress bar; the API's worker uses the run
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from kotaemon.eval.report import build_report, read_report, render_html
 from kotaemon.eval.results import QuestionResult
 from kotaemon.eval.runner import EvalOptions, EvalRunner, ResultHook
 from kotaemon.store.database import is_uuid
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -90,7 +93,15 @@ async def start_run(
 ) -> str:
     """Seed the first collection with the set's documents (BEIR, SQuAD) and record the run."""
     if questions.documents:
-        await seed(engine, principal, questions, collections[0])
+        added = await seed(engine, principal, questions, collections[0])
+        log.info(
+            "seeded the collection",
+            extra={
+                "collection": collections[0],
+                "added": added,
+                "documents": len(questions.documents),
+            },
+        )
     run = await runner(engine).create(principal, questions, collections, options)
     return run.id
 
