@@ -56,15 +56,18 @@ def test_run_reports_and_gates(bank_database: str, tmp_path: Path) -> None:
 
 def test_squad_and_beir_bring_documents_ingested_once(bank_database: str, tmp_path: Path) -> None:
     squad = tmp_path / "tiny-squad.json"
-    squad.write_text(json.dumps({"data": [{"title": "Otters", "paragraphs": [
-        {"context": "Sea otters hold hands while sleeping so they do not drift apart.",
-         "qas": [{"id": "o1", "question": "Why do sea otters hold hands while sleeping?",
-                  "answers": [{"text": "so they do not drift apart", "answer_start": 35}]},
-                 {"id": "o2", "question": "Why do river otters sing at dawn?", "answers": [],
-                  "is_impossible": True}]},
-        {"context": "Otters eat sea urchins and crabs.",
-         "qas": [{"id": "o3", "question": "What do otters eat?",
-                  "answers": [{"text": "sea urchins and crabs", "answer_start": 10}]}]}]}]}))  # fmt: skip
+    sleeping = "Sea otters hold hands while sleeping so they do not drift apart."
+    paragraphs = [
+        {"context": sleeping, "qas": [
+            {"id": "o1", "question": "Why do sea otters hold hands while sleeping?",
+             "answers": [{"text": "so they do not drift apart", "answer_start": 35}]},
+            {"id": "o2", "question": "Why do river otters sing at dawn?", "answers": [],
+             "is_impossible": True}]},
+        {"context": "Otters eat sea urchins and crabs.", "qas": [
+            {"id": "o3", "question": "What do otters eat?",
+             "answers": [{"text": "sea urchins and crabs", "answer_start": 10}]}]},
+    ]  # fmt: skip
+    squad.write_text(json.dumps({"data": [{"title": "Otters", "paragraphs": paragraphs}]}))
     out = tmp_path / "squad.json"
     for _ in range(2):
         run = kotaemon(["eval", "run", str(squad), "-c", "otters", "--json", str(out)],
