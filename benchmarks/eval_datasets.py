@@ -132,8 +132,9 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
 
 def scifact(args: argparse.Namespace) -> dict[str, Any]:
     path = RESULTS / "eval_scifact.json"
+    limit = ["--limit", str(args.scifact_queries)] if args.scifact_queries else []
     kotaemon("eval", "run", str(EVALDATA / "beir-scifact"), "-c", "scifact", "--split", "test",
-             "--corpus-limit", str(args.corpus_limit), "--json", str(path),
+             "--corpus-limit", str(args.corpus_limit), "--json", str(path), *limit,
              "--html", str(RESULTS / "eval_scifact.html"))  # fmt: skip
     report = json.loads(path.read_text(encoding="utf-8"))
     return {"run": report["run"]["id"], "overall": report["summary"]["overall"]}
@@ -143,7 +144,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=300, help="answerable (and unanswerable)")
     parser.add_argument("--folds", type=int, default=4)
-    parser.add_argument("--corpus-limit", type=int, default=1000)
+    parser.add_argument("--corpus-limit", type=int, default=1000, help="SciFact abstracts")
+    parser.add_argument("--scifact-queries", type=int, default=None, help="default: all 300")
     parser.add_argument("--only", choices=["squad2", "cmrc2018", "scifact"], action="append")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -157,7 +159,10 @@ def main() -> None:
         source = EVALDATA / "cmrc2018" / "cmrc2018_trial.json"
         figures["cmrc2018_trial"] = holdout_study("cmrc2018-trial", source, args)
     if "scifact" in only:
-        figures["scifact_test"] = scifact(args) | {"corpus_limit": args.corpus_limit}
+        figures["scifact_test"] = scifact(args) | {
+            "corpus_limit": args.corpus_limit,
+            "queries_limit": args.scifact_queries,
+        }
     out = RESULTS / "eval_datasets.json"
     previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     out.write_text(json.dumps(previous | figures, indent=1), encoding="utf-8")

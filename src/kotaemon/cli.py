@@ -435,7 +435,10 @@ def _comparison_of(report: dict[str, object]) -> Comparison | None:
 
 def _print_summary(summary: dict[str, Any]) -> None:
     """The headline figures, overall and by tag, on stderr (stdout stays free)."""
-    table = Table("tag", "n", "coverage", "hit@1", "hit@5", "hit@10", "MRR", "nDCG@10", "EM", "F1")
+    table = Table(box=None, pad_edge=False)
+    table.add_column("tag", no_wrap=True)
+    for header in ("n", "cover", "hit@1", "hit@5", "hit@10", "MRR", "nDCG", "EM", "F1"):
+        table.add_column(header, justify="right", no_wrap=True)
     rows = [("all", summary["overall"]), *summary["by_tag"].items()]
     for tag, agg in rows:
         cells = [agg[k] for k in ("coverage", "hit_at_1", "hit_at_5", "hit_at_10", "mrr")]
