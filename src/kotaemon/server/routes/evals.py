@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from kotaemon.core.errors import ConflictError
 from kotaemon.core.schema import JobError
@@ -27,7 +27,7 @@ router = APIRouter(tags=["evals"])
     "/evals",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start a batch test (run by a worker)",
-    responses=error_responses(403, 404, 409, 422, *COMMON_ERRORS),
+    responses=error_responses(400, 403, 404, 409, 422, *COMMON_ERRORS),
 )
 async def start_eval(
     body: EvalCreate, engine: EngineDep, principal: EvalPrincipal
@@ -75,11 +75,14 @@ async def eval_results(
 
 @router.get(
     "/evals/{run_id}/report",
-    response_class=HTMLResponse,
+    response_class=Response,
     summary="A finished batch test's report, as one self-contained HTML page",
-    responses=error_responses(404, 409, *COMMON_ERRORS),
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        **error_responses(404, 409, *COMMON_ERRORS),
+    },
 )
-async def eval_report(run_id: str, engine: EngineDep, principal: EvalPrincipal) -> HTMLResponse:
+async def eval_report(run_id: str, engine: EngineDep, principal: EvalPrincipal) -> Response:
     run = await engine.store.evals.get(principal, run_id)
     if run.summary is None:
         raise ConflictError(
