@@ -279,7 +279,7 @@ def serve(
 
 @app.command("worker")
 def worker_command() -> None:
-    """Run queued ingestion jobs (uploads, re-indexing) until SIGTERM; logs go to stdout.
+    """Run queued jobs (uploads, re-indexing, eval runs) until SIGTERM; logs go to stdout.
 
     /healthz, /readyz and /metrics are served on KOTAEMON_WORKER_PORT (8001; 0: off)."""
 
