@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -41,12 +42,12 @@ def _stored(url: str) -> list[tuple[int, str, object]]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _wait_for_results(url: str, count: int, process: subprocess.Popen[bytes]) -> None:
-    """Until ``count`` results are stored (an event; the deadline is only a safety net)."""
+def _wait_until(happened: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
+    """Until ``happened()`` (an event; the deadline is only a safety net)."""
     deadline = time.monotonic() + EVENT_TIMEOUT_SECONDS
-    while len(_stored(url)) < count:
+    while not happened():
         assert process.poll() is None, "the run ended before it was killed"
-        assert time.monotonic() < deadline, f"fewer than {count} results were stored"
+        assert time.monotonic() < deadline, "the run never got there"
         time.sleep(0.05)
 
 
@@ -74,7 +75,9 @@ def test_a_killed_run_resumes_without_redoing_questions(
             stderr=stderr,
         )
         try:
-            _wait_for_results(url, 3, process)
+            _wait_until(lambda: len(_stored(url)) >= 3, process)
+            # and the fourth question is in flight, held by the fake LLM: killed mid-question
+            _wait_until(lambda: len(fake_llm.chat_requests) >= 4, process)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
