@@ -188,7 +188,7 @@ def print_table(figures: dict[str, Any]) -> None:
             f(removed.get("top_dense_score_auc")),
             f"{f(unans.get('top_dense_score_auc'))} / {f(unans.get('evidence_score_auc'))}",
         )  # fmt: skip
-    Console().print(table)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from kotaemon.core.language import detect_language
 from kotaemon.embeddings.base import Embedder
 from kotaemon.eval import metrics
-from kotaemon.eval.clusters import cluster_questions
+from kotaemon.eval.clusters import SIMILARITY, QuestionCluster, cluster_questions
 from kotaemon.eval.results import QuestionResult
 
 #: The hit@k reported.
@@ -98,12 +99,18 @@ def latency(results: Sequence[QuestionResult]) -> dict[str, float | None]:
 async def uncovered_topics(
     results: Sequence[QuestionResult], embedder: Embedder
 ) -> list[dict[str, Any]]:
-    """The uncovered questions (errors aside) grouped by topic, largest group first."""
+    """The uncovered questions (errors aside) grouped by topic, each language apart, largest
+    group first."""
     missing = [r for r in results if uncovered_kind(r) in ("missing_topic", "missing_answer")]
-    if not missing:
-        return []
-    vectors = np.vstack([await embedder.embed_query(r.question) for r in missing])
-    groups = cluster_questions([r.id for r in missing], [r.question for r in missing], vectors)
+    groups: list[QuestionCluster] = []
+    for language, threshold in SIMILARITY.items():  # one vector scale per language
+        these = [r for r in missing if detect_language(r.question) == language]
+        if not these:
+            continue
+        vectors = np.vstack([await embedder.embed_query(r.question) for r in these])
+        ids, texts = [r.id for r in these], [r.question for r in these]
+        groups += cluster_questions(ids, texts, vectors, threshold=threshold)
+    groups.sort(key=lambda g: -g.size)
     return [g.model_dump() for g in groups]
 
 
