@@ -79,12 +79,12 @@ def fold_inputs(squad: Path, name: str, folds: int) -> list[tuple[Path, Path]]:
     fold_of = {title: i % folds for i, title in enumerate(titles)}
     inputs = []
     for fold in range(folds):
-        folder = CACHE / f"{name}-without-fold{fold}"
+        folder = CACHE / f"{name}-without-fold{fold}-of-{folds}"
         folder.mkdir(parents=True, exist_ok=True)
         for document in found.documents:
             if fold_of[document.source.rsplit("-", 1)[0]] != fold:
                 (folder / document.source).write_text(document.text, encoding="utf-8")
-        questions = CACHE / f"{name}-fold{fold}.jsonl"
+        questions = CACHE / f"{name}-fold{fold}-of-{folds}.jsonl"
         with questions.open("w", encoding="utf-8") as out:
             for q in found.questions:
                 if q.answerable and fold_of[q.sources[0].rsplit("-", 1)[0]] == fold:
@@ -98,15 +98,16 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
     """Covered run on the full collection, removed runs on the fold collections."""
     squad = sampled_squad(source, name, args.questions, random.Random(13))
     covered_path = RESULTS / f"eval_{name}.json"
-    kotaemon("eval", "run", str(squad), "-c", name, "--json", str(covered_path),
-             "--html", str(RESULTS / f"eval_{name}.html"))  # fmt: skip
+    if not (args.reuse_covered and covered_path.exists()):
+        kotaemon("eval", "run", str(squad), "-c", name, "--json", str(covered_path),
+                 "--html", str(RESULTS / f"eval_{name}.html"))  # fmt: skip
     covered = json.loads(covered_path.read_text(encoding="utf-8"))
     removed_scores: list[float] = []
     removed_covered: list[bool] = []
     for fold, (folder, questions) in enumerate(fold_inputs(squad, name, args.folds)):
-        collection = f"{name}-without-fold{fold}"
+        collection = f"{name}-without-fold{fold}-of-{args.folds}"
         kotaemon("ingest", str(folder), "-c", collection)
-        path = RESULTS / f"eval_{name}_removed_fold{fold}.json"
+        path = RESULTS / f"eval_{name}_removed_fold{fold}_of_{args.folds}.json"
         kotaemon("eval", "run", str(questions), "-c", collection, "--json", str(path))
         removed = json.loads(path.read_text(encoding="utf-8"))
         removed_scores += [r["top_dense_score"] for r in removed["results"] if r["top_dense_score"]]
@@ -143,7 +144,10 @@ def scifact(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=300, help="answerable (and unanswerable)")
-    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--folds", type=int, default=4, help="16 on SQuAD: one article each")
+    parser.add_argument(
+        "--reuse-covered", action="store_true", help="keep the covered run's report if present"
+    )
     parser.add_argument("--corpus-limit", type=int, default=1000, help="SciFact abstracts")
     parser.add_argument("--scifact-queries", type=int, default=None, help="default: all 300")
     parser.add_argument("--only", choices=["squad2", "cmrc2018", "scifact"], action="append")
@@ -154,7 +158,8 @@ def main() -> None:
     figures: dict[str, Any] = {"questions": args.questions, "folds": args.folds}
     if "squad2" in only:
         source = EVALDATA / "squad2-dev-subset" / "dev-v2.0.json"
-        figures["squad2"] = holdout_study("squad2", source, args)
+        key = "squad2" if args.folds == 4 else f"squad2_{args.folds}_folds"
+        figures[key] = holdout_study("squad2", source, args)
     if "cmrc2018" in only:
         source = EVALDATA / "cmrc2018" / "cmrc2018_trial.json"
         figures["cmrc2018_trial"] = holdout_study("cmrc2018-trial", source, args)
@@ -176,8 +181,8 @@ def print_table(figures: dict[str, Any]) -> None:
     def f(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"
 
-    for name in ("squad2", "cmrc2018_trial", "scifact_test"):
-        if name not in figures:
+    for name in sorted(k for k in figures if isinstance(figures[k], dict)):
+        if "overall" not in figures[name]:
             continue
         o = figures[name]["overall"]
         removed = figures[name].get("removed_separation") or {}
