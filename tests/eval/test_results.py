@@ -14,8 +14,17 @@ def _answer(text: str, *, extractive: bool = False, cited: bool = False, **info:
     citations = [Citation(marker=1, kind="chunk", snippet="x")] if cited else []
     fields = {"has_relevant_context": True} | info
     retrieval = RetrievalInfo(query="q", **fields)  # type: ignore[arg-type]
-    return Answer(answer_id="a", question="q", text=text, language="en", outcome="answered",
-                  citations=citations, model="m", extractive=extractive, retrieval=retrieval)  # fmt: skip
+    return Answer(
+        answer_id="a",
+        question="q",
+        text=text,
+        language="en",
+        outcome="answered",
+        citations=citations,
+        model="m",
+        extractive=extractive,
+        retrieval=retrieval,
+    )
 
 
 def _chunk(document_id: str, source: str, score: float) -> RetrievedChunk:
