@@ -3,7 +3,7 @@
 A question's grade counts what went right: covered, the expected source in the top 5 (when the
 set names sources), the answer correct (token F1 ≥ 0.5, or the judge's verdict, when the set
 names answers). A higher grade is an improvement, a lower one a regression. Questions are
-matched by id, else by their text.
+matched by id (a file without ids numbers its questions by line: keep ids stable to compare).
 """
 
 from __future__ import annotations
@@ -93,4 +93,4 @@ def compare(
 
 
 def _key(result: QuestionResult) -> Any:
-    return ("id", result.id) if result.id else ("text", result.question)
+    return result.id
