@@ -1,4 +1,5 @@
-"""The ``kotaemon`` command: ingest documents, ask questions, search, list collections.
+"""The ``kotaemon`` command: ingest documents, ask questions, search, list collections, run
+batch tests (``kotaemon eval``).
 
 The answer goes to stdout; logs and progress go to stderr, so ``kotaemon ask … > answer.txt``
 captures only the answer. The command acts as the local user (a one-machine install): its
@@ -11,7 +12,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import anyio
 import typer
@@ -29,6 +30,9 @@ from kotaemon.ingest.pipeline import FileResult, discover
 from kotaemon.observability.logging import setup_logging
 from kotaemon.retrieval.config import Mode
 from kotaemon.settings import Settings
+
+if TYPE_CHECKING:
+    from kotaemon.eval.compare import Comparison
 
 app = typer.Typer(
     help="kotaemon: cited answers from your knowledge base.",
@@ -275,7 +279,7 @@ def serve(
 
 @app.command("worker")
 def worker_command() -> None:
-    """Run queued ingestion jobs (uploads, re-indexing) until SIGTERM; logs go to stdout.
+    """Run queued jobs (uploads, re-indexing, eval runs) until SIGTERM; logs go to stdout.
 
     /healthz, /readyz and /metrics are served on KOTAEMON_WORKER_PORT (8001; 0: off)."""
 
@@ -286,7 +290,7 @@ def worker_command() -> None:
     async def job(engine: Engine) -> None:
         await work_with_probes(settings, engine)
 
-    _run(job, settings, with_agent=False)  # workers call no tools
+    _run(job, settings)  # with the agent: eval runs answer with its tools, as chat does
 
 
 @app.command()
@@ -308,3 +312,169 @@ def migrate() -> None:
         err.print(f"[red]error:[/] {escape(exc.message)} [dim]({exc.code})[/]")
         raise typer.Exit(1) from None
     err.print(f"database schema at revision {revision}")
+
+
+eval_app = typer.Typer(
+    help="Batch testing: which questions the knowledge base answers, and CI gates.",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("run")
+def eval_run(
+    questions: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Questions: .jsonl, .csv, a SQuAD .json (its contexts are ingested first) or a "
+            "BEIR folder (its corpus is ingested first). Omit with --resume."
+        ),
+    ] = None,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", "-c", help="Collections to search (repeatable)."),
+    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report.")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Compare with a previous run: its id or its --json file.")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="Continue a run that stopped (its id); asks only the rest.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Questions at once.")] = 4,
+    limit: Annotated[int | None, typer.Option(min=1, help="Ask only the first N.")] = None,
+    split: Annotated[str, typer.Option(help="BEIR qrels split.")] = "test",
+    corpus_limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="BEIR: ingest the expected documents plus others up to N."),
+    ] = None,
+    min_evidence: Annotated[
+        float | None,
+        typer.Option(min=0, max=1, help="Not covered below this answer-evidence score."),
+    ] = None,
+    judge: Annotated[bool, typer.Option(help="LLM judge (only with an LLM configured).")] = True,
+    min_coverage: Annotated[float | None, typer.Option(min=0, max=1, help="Gate.")] = None,
+    min_hit_at_5: Annotated[float | None, typer.Option(min=0, max=1, help="Gate.")] = None,
+    min_f1: Annotated[float | None, typer.Option(min=0, max=1, help="Gate.")] = None,
+    max_regressions: Annotated[
+        int | None, typer.Option(min=0, help="Gate (needs --baseline).")
+    ] = None,
+) -> None:
+    """Ask a question set through the service's pipeline; report coverage and quality.
+
+    Exit status: 0 all gates passed, 3 a gate failed, 1 an error, 2 a usage error."""
+    from kotaemon.eval.gates import GATE_FAILED, Gates
+    from kotaemon.eval.questions import load_questions
+    from kotaemon.eval.runner import EvalOptions
+    from kotaemon.eval.session import finish_run, start_run, write_outputs
+
+    if (questions is None) == (resume is None):
+        err.print("[red]error:[/] pass a question file, or --resume RUN_ID (not both)")
+        raise typer.Exit(2)
+    if questions is not None and not collection:
+        err.print("[red]error:[/] pass --collection (-c) with the collection to test")
+        raise typer.Exit(2)
+    gates = Gates(
+        min_coverage=min_coverage,
+        min_hit_at_5=min_hit_at_5,
+        min_f1=min_f1,
+        max_regressions=max_regressions,
+    )
+    options = EvalOptions(concurrency=concurrency, judge=judge, min_evidence=min_evidence)
+    found = None
+    if questions is not None:
+        try:
+            found = load_questions(questions, split=split, limit=limit, corpus_limit=corpus_limit)
+        except KotaemonError as exc:
+            err.print(f"[red]error:[/] {escape(exc.message)} [dim]({exc.code})[/]")
+            raise typer.Exit(2) from None
+
+    async def job(engine: Engine) -> dict[str, object]:
+        principal = engine.local_principal
+        run_id = resume
+        if found is not None:
+            if found.documents:
+                err.print(
+                    f"{len(found.documents)} documents of {escape(found.name)}: ingesting new"
+                )
+            run_id = await start_run(engine, principal, found, list(collection or []), options)
+        assert run_id is not None
+        err.print(f"eval run {run_id}")
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+        ) as progress:
+            record = await engine.store.evals.get(principal, run_id)
+            task = progress.add_task("asking", total=record.total, completed=record.done)
+
+            def advance(_: object, done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            outcome = await finish_run(
+                engine, principal, run_id, baseline=baseline, on_result=advance
+            )
+        write_outputs(outcome.report, json_path, html_path)
+        return outcome.report
+
+    report = _run(job)
+    summary: dict[str, Any] = report["summary"]  # type: ignore[assignment]
+    _print_summary(summary)
+    failures = gates.failures(summary["overall"], _comparison_of(report))
+    for failure in failures:
+        err.print(f"[red]gate failed:[/] {escape(failure)}")
+    if failures:
+        raise typer.Exit(GATE_FAILED)
+
+
+def _comparison_of(report: dict[str, object]) -> Comparison | None:
+    from kotaemon.eval.compare import Comparison
+
+    data = report.get("comparison")
+    return Comparison.model_validate(data) if data else None
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    """The headline figures, overall and by tag, on stderr (stdout stays free)."""
+    table = Table(box=None, pad_edge=False)
+    table.add_column("tag", no_wrap=True)
+    for header in ("n", "cover", "hit@1", "hit@5", "hit@10", "MRR", "nDCG", "EM", "F1"):
+        table.add_column(header, justify="right", no_wrap=True)
+    rows = [("all", summary["overall"]), *summary["by_tag"].items()]
+    for tag, agg in rows:
+        cells = [agg[k] for k in ("coverage", "hit_at_1", "hit_at_5", "hit_at_10", "mrr")]
+        cells += [agg[k] for k in ("ndcg_at_10", "exact_match", "f1")]
+        table.add_row(
+            Text(tag), str(agg["questions"]), *("–" if c is None else f"{c:.3f}" for c in cells)
+        )
+    err.print(table)
+    kinds = summary["uncovered"]
+    err.print(
+        f"not covered: {kinds['missing_topic']} missing topic, {kinds['missing_answer']} "
+        f"missing answer, {kinds['error']} errors"
+    )
+    if separation := summary.get("answerable_separation"):
+        dense, evidence = separation["top_dense_score_auc"], separation["evidence_score_auc"]
+        err.print(
+            f"answerable vs unanswerable AUC: best cosine {dense:.3f}, evidence "
+            + (f"{evidence:.3f}" if evidence is not None else "not measured")
+        )
+
+
+@eval_app.command("list")
+def eval_list() -> None:
+    """List your eval runs, newest first."""
+
+    async def job(engine: Engine) -> None:
+        table = Table("id", "name", "collections", "state", "done", "created")
+        for run in await engine.store.evals.runs(engine.local_principal):
+            table.add_row(
+                run.id,
+                Text(run.name),
+                Text(", ".join(run.collections)),
+                run.state,
+                f"{run.done}/{run.total}",
+                f"{run.created_at:%Y-%m-%d %H:%M}",
+            )
+        out.print(table)
+
+    _run(job)

@@ -27,6 +27,8 @@ from kotaemon.core.schema import Collection
 from kotaemon.core.sync import run_sync
 from kotaemon.embeddings.base import Embedder
 from kotaemon.embeddings.bundled import BundledE5Embedder
+from kotaemon.eval.runner import EvalRunner
+from kotaemon.eval.worker import EvalJobRunner
 from kotaemon.ingest.pipeline import IngestPipeline
 from kotaemon.ingest.queue import IngestQueue
 from kotaemon.ingest.worker import IngestJobRunner, run_worker
@@ -318,8 +320,9 @@ class Engine:
         return self._opened(self._queue)
 
     async def work(self, *, install_signal_handlers: bool = True) -> None:
-        """Run queued ingestion jobs until stopped (``kotaemon worker``)."""
+        """Run queued ingestion jobs and eval runs until stopped (``kotaemon worker``)."""
         s = self.settings
+        evals = EvalJobRunner(EvalRunner(self.rag, self.store.evals, self.llm))
         await run_worker(
             self.queue,
             IngestJobRunner(self.store.jobs, self.store.collections, self.ingest),
@@ -328,6 +331,7 @@ class Engine:
             stalled_after_seconds=s.worker_stalled_after_seconds,
             housekeeping=self.purge,
             install_signal_handlers=install_signal_handlers,
+            eval_handler=evals.run,
         )
 
     async def purge(self) -> None:

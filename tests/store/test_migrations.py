@@ -22,6 +22,8 @@ EXPECTED_TABLES = {
     "documents",
     "embedding_cache",
     "embedding_spaces",
+    "eval_results",
+    "eval_runs",
     "feedback",
     "files",
     "ingest_jobs",

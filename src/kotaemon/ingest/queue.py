@@ -18,6 +18,9 @@ from kotaemon.core.errors import StoreError
 
 QUEUE = "ingest"
 TASK = "kotaemon.ingest"
+#: Eval runs (batch testing) share the workers, on a queue of their own.
+EVAL_QUEUE = "eval"
+EVAL_TASK = "kotaemon.eval"
 
 #: ``handler(job_id)``: runs one delivery of a job.
 JobHandler = Callable[[str], Awaitable[None]]
@@ -47,6 +50,9 @@ class IngestQueue:
             max_attempts=max_attempts + 2, exponential_wait=2, retry_exceptions=[RetryLater]
         )
         self._task = self.app.task(name=TASK, queue=QUEUE, pass_context=True, retry=retry)(_deliver)
+        self._eval_task = self.app.task(
+            name=EVAL_TASK, queue=EVAL_QUEUE, pass_context=True, retry=retry
+        )(_deliver_eval)
 
     async def open(self) -> None:
         try:
@@ -70,22 +76,36 @@ class IngestQueue:
         except procrastinate.exceptions.ConnectorException as exc:
             raise StoreError(f"the job queue is unavailable ({exc}); retry shortly") from exc
 
+    async def enqueue_eval(self, run_id: str) -> None:
+        """Queue a delivery of an eval run.
+
+        :raises StoreError: if the queue cannot be reached.
+        """
+        try:
+            await self._eval_task.defer_async(run_id=run_id)
+        except procrastinate.exceptions.ConnectorException as exc:
+            raise StoreError(f"the job queue is unavailable ({exc}); retry shortly") from exc
+
     async def work(
         self,
         handler: JobHandler,
         *,
+        eval_handler: JobHandler | None = None,
         concurrency: int,
         name: str,
         heartbeat_seconds: float,
         stalled_after_seconds: float,
         install_signal_handlers: bool,
     ) -> None:
-        """Run jobs until cancelled (or, with signal handlers, until SIGTERM or Ctrl-C)."""
+        """Run jobs until cancelled (or, with signal handlers, until SIGTERM or Ctrl-C).
+
+        :param eval_handler: runs eval runs too (``handler(run_id)``); None: ingestion only.
+        """
         await self.app.run_worker_async(
-            queues=[QUEUE],
+            queues=[QUEUE, EVAL_QUEUE] if eval_handler is not None else [QUEUE],
             concurrency=concurrency,
             name=name,
-            additional_context={"handler": handler},
+            additional_context={"handler": handler, "eval_handler": eval_handler},
             install_signal_handlers=install_signal_handlers,
             update_heartbeat_interval=heartbeat_seconds,
             stalled_worker_timeout=stalled_after_seconds,
@@ -96,9 +116,13 @@ class IngestQueue:
 
         :returns: how many jobs were put back in line.
         """
-        stalled = await self.app.job_manager.get_stalled_jobs(
-            queue=QUEUE, seconds_since_heartbeat=stalled_after_seconds
-        )
+        stalled = [
+            job
+            for queue in (QUEUE, EVAL_QUEUE)
+            for job in await self.app.job_manager.get_stalled_jobs(
+                queue=queue, seconds_since_heartbeat=stalled_after_seconds
+            )
+        ]
         retried = 0
         for job in stalled:
             try:
@@ -112,3 +136,8 @@ class IngestQueue:
 async def _deliver(context: procrastinate.JobContext, job_id: str) -> Any:
     handler: JobHandler = context.additional_context["handler"]
     await handler(job_id)
+
+
+async def _deliver_eval(context: procrastinate.JobContext, run_id: str) -> Any:
+    handler: JobHandler = context.additional_context["eval_handler"]
+    await handler(run_id)

@@ -132,9 +132,10 @@ async def run_worker(
     stalled_after_seconds: float,
     housekeeping: Callable[[], Awaitable[None]] | None = None,
     install_signal_handlers: bool = True,
+    eval_handler: Callable[[str], Awaitable[None]] | None = None,
 ) -> None:
     """Work until stopped, putting back in line the jobs of workers that died, and running
-    ``housekeeping`` (retention) every hour."""
+    ``housekeeping`` (retention) every hour; with ``eval_handler``, eval runs too."""
     name = f"{socket.gethostname()}-{os.getpid()}"
     async with anyio.create_task_group() as tg:
         tg.start_soon(_recover_stalled, queue, runner.jobs, stalled_after_seconds)
@@ -143,6 +144,7 @@ async def run_worker(
         log.info("worker started", extra={"worker": name, "concurrency": concurrency})
         await queue.work(
             runner.run,
+            eval_handler=eval_handler,
             concurrency=concurrency,
             name=name,
             heartbeat_seconds=heartbeat_seconds,

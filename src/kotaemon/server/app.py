@@ -26,6 +26,7 @@ from kotaemon.server.routes import (
     collections,
     conversations,
     documents,
+    evals,
     health,
     metrics,
     openai_compatible,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> FastAPI:
     app.include_router(collections.router, prefix="/v1")
     app.include_router(documents.router, prefix="/v1")
     app.include_router(conversations.router, prefix="/v1")
+    app.include_router(evals.router, prefix="/v1")
     app.include_router(admin.router, prefix="/v1")
     app.include_router(auth.router)
     app.include_router(openai_compatible.router, prefix="/v1")

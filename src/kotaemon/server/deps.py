@@ -2,7 +2,7 @@
 
 A route names the scope it needs by the principal it takes: ``ChatPrincipal`` (scope ``chat``),
 ``ReaderPrincipal`` (``documents:read``), ``WriterPrincipal`` (``documents:write``),
-``AdminPrincipal`` (``admin``).
+``EvalPrincipal`` (``eval``), ``AdminPrincipal`` (``admin``).
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ IdempotencyKey = Annotated[
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 ChatPrincipal = Annotated[Principal, Depends(requires("chat"))]
 ReaderPrincipal = Annotated[Principal, Depends(requires("documents:read"))]
+EvalPrincipal = Annotated[Principal, Depends(requires("eval"))]
 WriterPrincipal = Annotated[Principal, Depends(requires("documents:write"))]
 AdminPrincipal = Annotated[Principal, Depends(requires("admin"))]
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -317,3 +317,61 @@ class ErrorResponse(BaseModel):
     """The body of every error response."""
 
     error: ErrorDetail
+
+
+class EvalQuestionIn(BaseModel):
+    """One question of an eval run, as a JSONL line gives it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, max_length=200, description="Default: its position.")
+    question: Question
+    answers: list[str] = Field(default_factory=list, max_length=50)
+    sources: list[str] = Field(
+        default_factory=list, max_length=50, description="Expected documents: name or id."
+    )
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    answerable: bool | None = None
+
+
+class EvalCreate(BaseModel):
+    """Start an eval run: the questions (as objects, or as the text of a .jsonl or .csv file)
+    and the collections they are asked against."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="api", min_length=1, max_length=200)
+    collections: list[str] = Field(min_length=1, max_length=100)
+    questions: list[EvalQuestionIn] | None = Field(default=None, min_length=1, max_length=10_000)
+    file: str | None = Field(
+        default=None,
+        max_length=5_000_000,
+        description="A question file's text instead of `questions` (see `format`).",
+    )
+    format: Literal["jsonl", "csv"] = "jsonl"
+    concurrency: int = Field(default=4, ge=1, le=32)
+    judge: bool = Field(default=True, description="LLM judge, when an LLM is configured.")
+    min_evidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class EvalRunPublic(BaseModel):
+    """An eval run: how far it got (``done`` of ``total``) and, once finished, its summary."""
+
+    id: str
+    name: str
+    collections: list[str]
+    state: Literal["queued", "running", "succeeded", "failed"]
+    total: int
+    done: int
+    error: JobError | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    summary: dict[str, Any] | None = None
+
+
+class EvalResultsResponse(BaseModel):
+    """A run's per-question results so far (all of them once it has succeeded)."""
+
+    run: EvalRunPublic
+    results: list[dict[str, Any]]

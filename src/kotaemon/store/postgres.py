@@ -10,6 +10,7 @@
 ``embedding_cache``    vectors by content hash, so no text is embedded twice
 ``jobs``               ingestion jobs and the stored files they read
 ``answers``            conversations, recorded answers, feedback
+``evals``              eval runs (batch testing) and their per-question results
 ``security``           API keys, sessions, the audit log, retention
 =====================  ==========================================================
 """
@@ -26,6 +27,7 @@ from kotaemon.store.collections import CollectionStore
 from kotaemon.store.database import Database, Reader
 from kotaemon.store.documents import DocumentStore
 from kotaemon.store.embedding_cache import EmbeddingCache
+from kotaemon.store.evals import EvalStore
 from kotaemon.store.jobs import JobStore
 from kotaemon.store.replica import ReplicaReader
 from kotaemon.store.search import PostgresSearch
@@ -80,6 +82,7 @@ class PostgresStore:
         self.embedding_cache = EmbeddingCache(self.db)
         self.jobs = JobStore(self.db)
         self.answers = AnswerStore(self.db)
+        self.evals = EvalStore(self.db)
         self.security = SecurityStore(self.db)
 
     async def open(self) -> None:
