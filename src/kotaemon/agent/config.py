@@ -188,4 +188,5 @@ def _intent(entry: dict[str, Any], names: set[str], tools: list[Tool]) -> Intent
         tools=tuple(entry.get("tools", [])),
         collections=tuple(collections) if collections else None,
         arguments=arguments,
+        threshold=float(entry["threshold"]) if "threshold" in entry else None,
     )

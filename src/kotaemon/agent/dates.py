@@ -35,7 +35,7 @@ _EN_MONTH = re.compile(
     rf"|\b({_BARE})\b",
     re.I,
 )
-_ISO_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
+_ISO_MONTH = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")  # also inside Chinese: 我2026-11的
 
 
 def month_of(question: str, today: date) -> str | None:
