@@ -15,10 +15,11 @@ from kotaemon.embeddings.bundled import BundledE5Embedder
 pytestmark = pytest.mark.anyio
 
 ITEMS = load_labelled(LABELLED)
-#: The floor per language. The set also calibrated the demo intent's threshold (0.88), where
-#: every question is right today; before the router required live-data cues it was 0.72 (zh)
-#: and 0.84 (en). 0.95 leaves room for two new hard cases per language without retuning, and
-#: catches any regression of that size (mixed has 10 questions: one miss is 0.9).
+#: The floor per language. The first 113 questions calibrated the demo intent's threshold
+#: (0.88) and are all right; the last 44 were written afterwards and scored 0.95 (zh and en)
+#: before joining the set, 0.986 overall now. Before the router required live-data cues the
+#: first 113 scored 0.72 (zh) and 0.84 (en). 0.95 leaves room for a few new hard cases per
+#: language without retuning, and catches a regression of that size (mixed: 14 questions).
 MIN_ACCURACY = {"zh": 0.95, "en": 0.95, "mixed": 0.9}
 
 
