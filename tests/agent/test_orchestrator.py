@@ -96,7 +96,8 @@ async def test_a_model_call_without_its_required_arguments_is_not_made(
     assert calls == [] and outcome.runs == [] and outcome.failures == []
     assert outcome.missing == [MissingArguments("statement", ("month",))]
     assert "未能查询" not in (unchecked_notice(outcome, "zh") or "")
-    told = fake_llm.chat_requests[asked + 1]["json"]["messages"][-1]  # why, for the call it asked for
+    # The model hears why, for the call it asked for.
+    told = fake_llm.chat_requests[asked + 1]["json"]["messages"][-1]
     assert told["role"] == "tool" and told["tool_call_id"] == "c1"
     assert "not called" in told["content"]
 
