@@ -113,6 +113,81 @@ def test_a_question_about_the_rules_calls_no_tool(
     assert "tool_start" not in [kind for kind, _ in events]
 
 
+WARNINGS = ("未能查询", "could not be checked")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "如果我这个月没按时还款，会收多少费用？",
+        "If I miss a payment this month, what fee will I be charged?",
+    ],
+)
+def test_a_general_fee_question_answers_from_the_knowledge_base_without_a_tool(
+    kb_database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServer, crm: FakeToolServer,
+    agent_config: Path, question: str,
+) -> None:  # fmt: skip
+    """A supposition about fees names a month and the asker, yet asks what the rules say."""
+    with live_server(_settings(kb_database_url, tmp_path, fake_llm, agent_config)) as live:
+        events, answer = _ask(live, question)
+    assert crm.requests == [] and answer["call_log"] == []
+    assert "tool_start" not in [kind for kind, _ in events]
+    assert not any(w in answer["text"] for w in WARNINGS)
+    assert answer["citations"] and {c["kind"] for c in answer["citations"]} == {"chunk"}
+
+
+@pytest.mark.parametrize(
+    ("question", "month"),
+    [("我九月份的账单逾期了吗？", "09"), ("Check whether I paid my October statement", "10")],
+)
+def test_a_personal_question_with_a_month_calls_the_tool(
+    kb_database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServer, crm: FakeToolServer,
+    agent_config: Path, question: str, month: str,
+) -> None:  # fmt: skip
+    with live_server(_settings(kb_database_url, tmp_path, fake_llm, agent_config)) as live:
+        _, answer = _ask(live, question)
+    [request] = crm.requests
+    assert request["query"]["month"].endswith(f"-{month}")
+    assert [c["status"] for c in answer["call_log"]] == ["ok"]
+    assert answer["citations"][0]["kind"] == "tool"
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("我的账单还了吗？", "请告诉我是哪个月"),
+        ("Have I paid my credit card bill?", "tell me which month"),
+    ],
+)
+def test_a_personal_question_without_a_month_asks_for_it_instead_of_failing(
+    kb_database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServer, crm: FakeToolServer,
+    agent_config: Path, question: str, asked: str,
+) -> None:  # fmt: skip
+    with live_server(_settings(kb_database_url, tmp_path, fake_llm, agent_config)) as live:
+        events, answer = _ask(live, question)
+    assert crm.requests == [] and answer["call_log"] == []
+    assert "tool_start" not in [kind for kind, _ in events]
+    assert asked in answer["text"] and not any(w in answer["text"] for w in WARNINGS)
+    assert answer["citations"]  # the knowledge base still answers
+
+
+def test_with_an_llm_a_call_without_its_month_is_not_made(
+    kb_database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServer, crm: FakeToolServer,
+    agent_config: Path,
+) -> None:  # fmt: skip
+    settings = _settings(
+        kb_database_url, tmp_path, fake_llm, agent_config, llm_base_url=fake_llm.base_url
+    )
+    fake_llm.reply(tool_calls=[{"name": "repayment_records", "arguments": {}}])
+    fake_llm.reply("")  # round 2: no more calls
+    fake_llm.reply("请在到期还款日前还款 [1]。")
+    with live_server(settings) as live:
+        _, answer = _ask(live, "我的账单还了吗？")
+    assert crm.requests == [] and answer["call_log"] == []
+    assert answer["text"].startswith("（如需查询您本人的账单，请告诉我是哪个月")
+    assert not any(w in answer["text"] for w in WARNINGS)
+
+
 def test_injection_in_the_question_reaches_no_other_customer(
     kb_database_url: str, tmp_path: Path, fake_llm: FakeOpenAIServer, crm: FakeToolServer,
     agent_config: Path,

@@ -23,8 +23,15 @@ TODAY = date(2026, 1, 15)
         ("payment in March", "2025-03"),
         ("statement for Dec 2024", "2024-12"),
         ("the 2025-07 statement", "2025-07"),
+        ("九月份的账单", "2025-09"),
+        ("十一月那期", "2025-11"),
+        ("Check my October statement", "2025-10"),
         ("May I ask what the annual fee is?", None),
+        ("Does the March of interest never stop?", None),  # a bare "march" is not a month
         ("宽限期是几天？", None),
+        ("每个月的账单日是几号？", None),
+        ("一般几月份调整额度？", None),
+        ("一个月内还清", None),
     ],
 )
 def test_month_of(question: str, month: str | None) -> None:

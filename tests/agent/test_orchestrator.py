@@ -1,5 +1,6 @@
-"""Offline tool planning: an intent's extractors fill the tools' arguments from the question, and
-a tool whose required arguments the question does not give is not called (no warning either)."""
+"""Tool planning: an intent's extractors fill the tools' arguments from the question, and a tool
+whose required arguments are not all given is not called, offline or by a model (no warning
+either: the answer asks for what is missing)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import pytest
 
 from kotaemon.agent.config import load_agent_config
 from kotaemon.agent.intents import Intent
-from kotaemon.agent.orchestrator import ToolPlanner, unchecked_notice
+from kotaemon.agent.orchestrator import MissingArguments, ToolPlanner, unchecked_notice
 from kotaemon.agent.tools import PythonTool, ToolRegistry
 from kotaemon.core.errors import ConfigurationError
 from kotaemon.core.principal import Principal
+from kotaemon.llms.base import LLMInterface
+from kotaemon.llms.openai_compatible import OpenAICompatibleLLM
+
+from ..fakes.openai_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +27,9 @@ CUSTOMER = Principal(user_id="alice", scopes=frozenset({"chat"}), attributes={"c
 TODAY = date(2026, 12, 3)
 
 
-def _planner(calls: list[dict[str, Any]]) -> tuple[ToolPlanner, Intent]:
+def _planner(
+    calls: list[dict[str, Any]], ask: dict[str, str] | None = None, llm: LLMInterface | None = None
+) -> tuple[ToolPlanner, Intent]:
     async def statement(month: str, customer_id: str) -> dict[str, str]:
         calls.append({"month": month, "customer_id": customer_id})
         return {"month": month, "status": "paid_on_time"}
@@ -37,6 +44,7 @@ def _planner(calls: list[dict[str, Any]]) -> tuple[ToolPlanner, Intent]:
         },
         identity={"customer_id": "customer_id"},
         function=statement,
+        ask=ask or {},
     )
     intent = Intent(
         name="billing",
@@ -44,7 +52,7 @@ def _planner(calls: list[dict[str, Any]]) -> tuple[ToolPlanner, Intent]:
         tools=("statement",),
         arguments={"statement": {"month": "month"}},
     )
-    return ToolPlanner(ToolRegistry([tool]), today=lambda: TODAY), intent
+    return ToolPlanner(ToolRegistry([tool]), llm=llm, today=lambda: TODAY), intent
 
 
 @pytest.mark.parametrize(
@@ -59,12 +67,39 @@ async def test_the_intent_fills_the_arguments_from_the_question(question: str, m
     assert [r.status for r in outcome.records] == ["ok"]
 
 
-async def test_without_its_required_arguments_a_tool_is_not_called_and_nothing_is_missing() -> None:
+async def test_without_its_required_arguments_a_tool_is_not_called_and_the_answer_asks() -> None:
     calls: list[dict[str, Any]] = []
-    planner, intent = _planner(calls)
-    outcome = await planner.run("信用卡有哪些费用？", CUSTOMER, intent=intent, language="zh")
-    assert calls == [] and outcome.runs == [] and outcome.events == []
-    assert unchecked_notice(outcome, "zh") is None  # no "未能查询" warning
+    planner, intent = _planner(calls, ask={"zh": "（请告诉我是哪个月。）", "en": "(Which month?)"})
+    outcome = await planner.run("我的账单还了吗？", CUSTOMER, intent=intent, language="zh")
+    assert calls == [] and outcome.runs == [] and outcome.events == [] and outcome.records == []
+    assert outcome.missing == [MissingArguments("statement", ("month",))]
+    assert unchecked_notice(outcome, "zh") == "（请告诉我是哪个月。）\n"  # no "未能查询"
+    assert unchecked_notice(outcome, "en") == "(Which month?)\n"
+    outcome.asks.clear()  # a tool without an ask text: a generic request
+    notice = unchecked_notice(outcome, "en")
+    assert notice is not None and "please say month" in notice and "could not" not in notice
+
+
+async def test_a_model_call_without_its_required_arguments_is_not_made(
+    fake_llm: FakeOpenAIServer,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    model = OpenAICompatibleLLM(base_url=fake_llm.base_url, model="fake-model", max_retries=0)
+    planner, _ = _planner(calls, llm=model)
+    asked = len(fake_llm.chat_requests)  # the server is shared by the package's tests
+    fake_llm.reply(tool_calls=[{"id": "c1", "name": "statement", "arguments": {}}])
+    fake_llm.reply("")  # round 2: the model answers without the tool
+    try:
+        outcome = await planner.run("我的账单还了吗？", CUSTOMER, intent=None, language="zh")
+    finally:
+        await model.close()
+    assert calls == [] and outcome.runs == [] and outcome.failures == []
+    assert outcome.missing == [MissingArguments("statement", ("month",))]
+    assert "未能查询" not in (unchecked_notice(outcome, "zh") or "")
+    # The model hears why, for the call it asked for.
+    told = fake_llm.chat_requests[asked + 1]["json"]["messages"][-1]
+    assert told["role"] == "tool" and told["tool_call_id"] == "c1"
+    assert "not called" in told["content"]
 
 
 def _config(tmp_path: Path, text: str) -> Path:
@@ -123,3 +158,9 @@ def test_the_demo_configuration_carries_its_own_persona(monkeypatch: pytest.Monk
         "Harbor Bank" in config.system_prompts["en"] and "海港银行" in config.system_prompts["zh"]
     )
     assert config.intents[0].arguments == {"repayment_records": {"month": "month"}}
+
+
+def test_an_ask_text_in_another_language_is_a_configuration_error(tmp_path: Path) -> None:
+    text = TOOL + "    ask: {fr: Quel mois}\n"
+    with pytest.raises(ConfigurationError, match=r"\['fr'\] are not languages"):
+        load_agent_config(_config(tmp_path, text))

@@ -19,10 +19,11 @@ from kotaemon.agent.openapi import openapi_tools
 from kotaemon.agent.templates import AnswerTemplate, TemplateCase
 from kotaemon.agent.tools import HttpTool, Tool
 from kotaemon.core.errors import ConfigurationError
+from kotaemon.core.language import LANGUAGES
 from kotaemon.core.prompt import fixed_prompts
 
 _TOOL_KEYS = {"name", "kind", "description", "url", "method", "headers", "parameters",
-              "identity", "scopes", "timeout", "answer"}  # fmt: skip
+              "identity", "scopes", "timeout", "answer", "ask"}  # fmt: skip
 
 
 _PROMPT_KINDS = {"system", "planner"}
@@ -111,7 +112,17 @@ def _http_tool(entry: dict[str, Any], default_timeout: float) -> HttpTool:
         identity=entry.get("identity", {}),
         scopes=frozenset(entry.get("scopes", ["chat"])),
         timeout=float(entry.get("timeout", default_timeout)),
+        ask=_ask(entry),
     )
+
+
+def _ask(entry: dict[str, Any]) -> dict[str, str]:
+    """``ask: {zh: …, en: …}``, the text shown as it is written."""
+    texts = {str(k): str(v) for k, v in entry.get("ask", {}).items()}
+    unknown = sorted(set(texts) - set(LANGUAGES))
+    if unknown:
+        raise ValueError(f"tool {entry['name']}: ask: {unknown} are not languages; use en or zh")
+    return texts
 
 
 def _openapi_tools(entry: dict[str, Any], folder: Path, default_timeout: float) -> list[Tool]:
@@ -177,4 +188,5 @@ def _intent(entry: dict[str, Any], names: set[str], tools: list[Tool]) -> Intent
         tools=tuple(entry.get("tools", [])),
         collections=tuple(collections) if collections else None,
         arguments=arguments,
+        threshold=float(entry["threshold"]) if "threshold" in entry else None,
     )

@@ -1,16 +1,22 @@
-"""The offline intent router: the nearest example utterance (embedding model) plus keywords.
+"""The offline intent router: the nearest example utterance (embedding model) plus keywords,
+and, for intents that call tools, cues that the question is about live records.
 
 Used when no LLM with tool calling is configured. Each intent names the tools it calls and the
-collections it searches; a question no intent claims is a plain knowledge-base question.
+collections it searches; a question no intent claims is a plain knowledge-base question. An
+intent with tools claims only a question that asks about actual records (see
+:mod:`kotaemon.agent.cues`): "逾期费用怎么算？" is as close to the billing examples as to the
+rules, but names no one's account, so the knowledge base answers it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
+from kotaemon.agent.cues import Cues, live_cues
 from kotaemon.embeddings.base import Embedder
 
 #: The lowest score that claims a question, unless the configuration sets ``router.threshold``
@@ -33,14 +39,18 @@ class Intent:
     tools: tuple[str, ...] = ()
     collections: tuple[str, ...] | None = None
     arguments: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The lowest similarity to the examples at which this intent claims a question (None: the
+    #: router's threshold alone).
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
 class Route:
-    """The router's decision: an intent (or None) and every intent's score."""
+    """The router's decision: an intent (or None), every intent's score, and the cues seen."""
 
     intent: Intent | None
     scores: dict[str, float] = field(default_factory=dict)
+    cues: Cues | None = None
 
 
 class IntentRouter:
@@ -55,6 +65,10 @@ class IntentRouter:
     :param threshold: the lowest score that claims a question (calibrated on a labelled set:
         see ``tests/agent/router_set.jsonl``).
     :param keyword_weight: added per keyword found in the question (at most three).
+    :param cue_weight: added to an intent with tools per live-data cue of the question (a
+        first-person reference, a time, a record id): a personal question with a month leans
+        to the tool even when its wording is close to a rule's.
+    :param today: the date relative months are resolved against ("上个月").
     """
 
     def __init__(
@@ -64,11 +78,15 @@ class IntentRouter:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         keyword_weight: float = 0.03,
+        cue_weight: float = 0.03,
+        today: Callable[[], date] = date.today,
     ) -> None:
         self.intents = list(intents)
         self.embedder = embedder
         self.threshold = threshold
         self.keyword_weight = keyword_weight
+        self.cue_weight = cue_weight
+        self.today = today
         self._examples: list[np.ndarray] = []
 
     async def open(self) -> None:
@@ -83,11 +101,30 @@ class IntentRouter:
         if not self._examples:
             await self.open()
         vector = await self.embedder.embed_query(question)
+        cues = live_cues(question, self.today())
+        similarity = {
+            intent.name: float(np.max(examples @ vector))
+            for intent, examples in zip(self.intents, self._examples, strict=True)
+        }
+        scores = {i.name: self._score(i, similarity[i.name], question, cues) for i in self.intents}
+        eligible = [i for i in self.intents if self._may_claim(i, similarity[i.name], cues)]
+        best = max(eligible, key=lambda i: scores[i.name], default=None)
+        if best is None or scores[best.name] < self.threshold:
+            return Route(None, scores, cues)
+        return Route(best, scores, cues)
+
+    def _may_claim(self, intent: Intent, similarity: float, cues: Cues) -> bool:
+        """Tools fetch someone's records: an intent with tools claims only a question about
+        actual records. An intent's own ``threshold`` bounds the similarity to its examples (a
+        wrong call costs more than a wrong choice of collections)."""
+        if intent.threshold is not None and similarity < intent.threshold:
+            return False
+        return cues.live or not intent.tools
+
+    def _score(self, intent: Intent, similarity: float, question: str, cues: Cues) -> float:
         lowered = question.lower()
-        scores = {}
-        for intent, examples in zip(self.intents, self._examples, strict=True):
-            hits = sum(1 for k in intent.keywords if k.lower() in lowered)
-            similarity = float(np.max(examples @ vector))
-            scores[intent.name] = similarity + self.keyword_weight * min(hits, 3)
-        best = max(self.intents, key=lambda i: scores[i.name])
-        return Route(best if scores[best.name] >= self.threshold else None, scores)
+        hits = sum(1 for k in intent.keywords if k.lower() in lowered)
+        score = similarity + self.keyword_weight * min(hits, 3)
+        if intent.tools:
+            score += self.cue_weight * cues.strength
+        return score

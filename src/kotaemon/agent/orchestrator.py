@@ -3,9 +3,10 @@ side by side (and beside retrieval, see :class:`~kotaemon.pipelines.rag.RAGPipel
 
 With an LLM, the model chooses by native function calling, for at most ``max_rounds`` rounds;
 without one, the intent router's intent names the tools, and the intent's extractors fill their
-arguments from the question by code (a tool whose required arguments the question does not give
-is not called). A failed, slow or refused call never fails the answer: it is logged in the call
-log, and the answer says what could not be checked.
+arguments from the question by code. Either way a tool whose required arguments are not all
+given is not called: the answer comes from the knowledge base and says what the user can add
+(the tool's ``ask`` text), never that a call failed. A failed, slow or refused call never fails
+the answer: it is logged in the call log, and the answer says what could not be checked.
 """
 
 from __future__ import annotations
@@ -60,12 +61,24 @@ class ToolRun:
     declared: bool = True  # False: the model asked for a tool nobody declared
 
 
+@dataclass(frozen=True)
+class MissingArguments:
+    """A tool the question needs but does not give the required arguments of: not called."""
+
+    tool: str
+    parameters: tuple[str, ...]
+
+
 @dataclass
 class ToolOutcome:
     """All the calls of one answer, ready for the prompt, the stream and the call log."""
 
     runs: list[ToolRun] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    #: Tools left uncalled for want of arguments (the answer asks for them).
+    missing: list[MissingArguments] = field(default_factory=list)
+    #: What the answer tells the user, by tool, when its arguments are missing.
+    asks: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def records(self) -> list[ToolCallRecord]:
@@ -131,12 +144,14 @@ class ToolPlanner:
         if self.llm is not None:
             await self._run_with_model(question, principal, tools, language, outcome)
         elif intent is not None:
-            await self._execute(self._offline_calls(question, intent), principal, outcome)
+            calls = self.plan(question, intent, outcome)
+            await self._execute(calls, principal, outcome)
         return outcome
 
-    def _offline_calls(self, question: str, intent: Intent) -> list[ToolCall]:
+    def plan(self, question: str, intent: Intent, outcome: ToolOutcome) -> list[ToolCall]:
         """The intent's tools whose required arguments the question gives, filled by its
-        extractors (a question that does not say which month calls no monthly statement)."""
+        extractors; the others go to ``outcome.missing`` (a question that does not say which
+        month calls no monthly statement, and the answer asks for the month)."""
         calls = []
         today = self.today()
         for name in intent.tools:
@@ -148,15 +163,24 @@ class ToolPlanner:
                 value = EXTRACTORS[extractor](question, today)
                 if value is not None:
                     arguments[parameter] = value
-            missing = set(tool.parameters.get("required", ())) - set(arguments)
-            if missing:
-                log.info(
-                    "tool not called: the question does not give its arguments",
-                    extra={"tool": name, "missing": sorted(missing)},
-                )
+            if self._lacks_arguments(tool, arguments, outcome):
                 continue
             calls.append(ToolCall(id=_call_id(), name=name, arguments=arguments))
         return calls
+
+    def _lacks_arguments(self, tool: Tool, arguments: dict[str, Any], outcome: ToolOutcome) -> bool:
+        """Whether ``tool`` misses required arguments; if so, noted in ``outcome``."""
+        missing = sorted(set(tool.parameters.get("required", ())) - set(arguments))
+        if not missing:
+            return False
+        log.info(
+            "tool not called: the question does not give its arguments",
+            extra={"tool": tool.name, "missing": missing},
+        )
+        outcome.missing.append(MissingArguments(tool.name, tuple(missing)))
+        if tool.ask:
+            outcome.asks[tool.name] = dict(tool.ask)
+        return True
 
     async def _run_with_model(
         self,
@@ -182,11 +206,11 @@ class ToolPlanner:
             response = await self.llm.agenerate(messages, tools=specs, temperature=0)
             if not response.tool_calls:
                 return
+            calls = [c.model_copy(update={"id": c.id or _call_id()}) for c in response.tool_calls]
+            runnable, skipped = self._complete_calls(calls, outcome)
             start = len(outcome.runs)
-            await self._execute(response.tool_calls, principal, outcome)
-            messages.append(
-                ChatMessage(role="assistant", content=response.text, tool_calls=response.tool_calls)
-            )
+            await self._execute(runnable, principal, outcome)
+            messages.append(ChatMessage(role="assistant", content=response.text, tool_calls=calls))
             for run in outcome.runs[start:]:
                 assert run.record is not None
                 content = (
@@ -195,6 +219,23 @@ class ToolPlanner:
                     else f"error: {run.record.error}"
                 )
                 messages.append(ChatMessage(role="tool", content=content, tool_call_id=run.call_id))
+            for call in skipped:  # every call the model made gets its answer
+                content = "not called: the question does not give its required arguments"
+                messages.append(ChatMessage(role="tool", content=content, tool_call_id=call.id))
+
+    def _complete_calls(
+        self, calls: Sequence[ToolCall], outcome: ToolOutcome
+    ) -> tuple[list[ToolCall], list[ToolCall]]:
+        """The model's calls split into those to make and those lacking required arguments (a
+        declared tool only: an undeclared one is refused, and logged, by :meth:`_call`)."""
+        runnable, skipped = [], []
+        for call in calls:
+            tool = self.registry.get(call.name)
+            if tool is not None and self._lacks_arguments(tool, dict(call.arguments), outcome):
+                skipped.append(call)
+            else:
+                runnable.append(call)
+        return runnable, skipped
 
     async def _execute(
         self, calls: Sequence[ToolCall], principal: Principal, outcome: ToolOutcome
@@ -259,14 +300,30 @@ class ToolPlanner:
 
 
 def unchecked_notice(outcome: ToolOutcome, language: str) -> str | None:
-    """What the answer could not check, in the question's language."""
+    """What the answer could not check, in the question's language: a warning for a call
+    that failed, else what the user can add for a tool left uncalled for want of arguments."""
     failed = outcome.failures
-    if not failed:
-        return None
-    names = ", ".join(sorted({r.tool for r in failed}))
+    if failed:
+        names = ", ".join(sorted({r.tool for r in failed}))
+        if language == "zh":
+            return f"（注意：未能查询 {names}，以下回答没有核实这部分信息。）\n"
+        return f"(Note: {names} could not be checked, so the answer below does not include it.)\n"
+    asks = [_ask(outcome, missing, language) for missing in outcome.missing]
+    return "".join(f"{text}\n" for text in dict.fromkeys(asks)) or None
+
+
+def _ask(outcome: ToolOutcome, missing: MissingArguments, language: str) -> str:
+    """The tool's ``ask`` text in ``language`` (else in English), or a generic request."""
+    texts = outcome.asks.get(missing.tool, {})
+    if text := texts.get(language) or texts.get("en"):
+        return text
+    names = ", ".join(missing.parameters)
     if language == "zh":
-        return f"（注意：未能查询 {names}，以下回答没有核实这部分信息。）\n"
-    return f"(Note: {names} could not be checked, so the answer below does not include it.)\n"
+        return f"（如需查询您的实时信息，请在问题中说明：{names}。以下回答来自知识库。）"
+    return (
+        f"(To look up your own records, please say {names} in the question; the answer below "
+        "is from the knowledge base.)"
+    )
 
 
 def _call_id() -> str:

@@ -66,6 +66,9 @@ class Tool(ABC):
     identity: dict[str, str] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset({"chat"})
     timeout: float = 10.0
+    #: What the answer tells the user, by language, when a question needs this tool but does
+    #: not give its required arguments ("which month?"); empty: a generic request.
+    ask: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.name):
