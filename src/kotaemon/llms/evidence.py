@@ -163,9 +163,16 @@ def _lexical(question: str, sentences: Sequence[str]) -> tuple[np.ndarray, np.nd
     # Words no sentence holds still count in the total: they are what the sources miss.
     total = sum(idf.values()) + math.log(1 + len(sentences)) * (len(query) - len(idf))
     words = np.array([sum(idf[t] for t in h) / (total or 1.0) for h in held])
-    terms = question_terms(question)
+    # Asked-for terms, weighted by IDF too: a name every candidate holds ("Debian" in Debian's
+    # manuals) tells them apart less than the one only the answer holds.
     normal = [_normal(s) for s in sentences]
-    share = [sum(_holds(n, t) for t in terms) / len(terms) if terms else 0.0 for n in normal]
+    terms = {t: [_holds(n, t) for n in normal] for t in question_terms(question)}
+    weights = {t: math.log(1 + len(sentences) / (1 + sum(held))) for t, held in terms.items()}
+    total_terms = sum(weights.values()) or 1.0
+    share = [
+        sum(w for t, w in weights.items() if terms[t][i]) / total_terms
+        for i in range(len(sentences))
+    ]
     return words, np.array(share)
 
 

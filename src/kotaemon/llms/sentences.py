@@ -27,6 +27,8 @@ _NAVIGATION = re.compile(
     r"|(?:\.\s?){6,}|copyright\s*(?:©|\(c\))",
     re.IGNORECASE,
 )
+# A section number ("9.3.", "3.2.3 "): a line that starts with one is a heading.
+_SECTION_NUMBER = re.compile(r"(?:^|(?<=\s))\d+(?:\.\d+)+\.?(?=\s|[^\d.\s])")
 MIN_WORDS = 4  # Latin words in a sentence that can stand alone
 MIN_CJK = 6  # or Chinese characters
 
@@ -98,7 +100,8 @@ def quotable_units(text: str) -> list[tuple[str, bool]]:
 
     A statement that ends with a colon takes the short lines after it (the command or value it
     introduces: "use the following command: apt-mark hold foo"). A question in the text (a FAQ
-    entry, a heading that asks) is a cue: not quoted itself, it tells that what follows answers.
+    entry) or a numbered heading is a cue: not quoted itself, it tells what the next unit
+    answers. A line of several section numbers is a table of contents: dropped.
     Everything else that is not a statement is dropped.
     """
     units: list[tuple[str, bool]] = []
@@ -106,7 +109,9 @@ def quotable_units(text: str) -> list[tuple[str, bool]]:
     taken = 0
     term = ""  # a dropped one-to-three-word line just before: the term a definition defines
     for sentence in split_sentences(text):
-        if sentence[-1] in "?？" and len(sentence) <= 200:
+        if len(_SECTION_NUMBER.findall(sentence)) >= 3:
+            continue  # a table of contents line
+        if (sentence[-1] in "?？" or _SECTION_NUMBER.match(sentence)) and len(sentence) <= 200:
             units.append((sentence, True))
             introducing, term = False, ""
         elif is_statement(sentence):
