@@ -175,3 +175,12 @@ async def test_a_definition_keeps_its_term_and_a_faq_answer_its_question() -> No
         "Do I need to keep the .deb files after installing?", [chunk(1, page)], "en"
     )
     assert "[1]" in text and "?" not in text.splitlines()[1]  # the question itself is not quoted
+
+
+async def test_a_sentence_in_another_language_is_not_judged_by_the_same_cut() -> None:
+    """Cross-language evidence is meaning only, lower by construction: no weak notice."""
+    sources = [chunk(1, "宽限期为3个自然日，宽限期内还款不收取滞纳金。")]
+    text = await ExtractiveAnswerer(FlatEmbedder(cosine=0.0)).answer(
+        "How long is the grace period?", sources, "en"
+    )
+    assert WEAK_NOTICE["en"] not in text and text.endswith("[1]")

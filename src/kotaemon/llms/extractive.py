@@ -9,6 +9,7 @@ is weak evidence.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from kotaemon.core.schema import Source
 from kotaemon.embeddings.base import Embedder
@@ -81,7 +82,7 @@ class ExtractiveAnswerer:
             evidence = await self.scorer.score(question, sources)
         notice = (TOOL_NOTICE if preface else NOTICE).get(language, NOTICE["en"])
         lines = [notice]
-        if evidence.best is not None and evidence.best < self.weak_evidence:
+        if evidence.weaker_than(self.weak_evidence):
             lines.append(WEAK_NOTICE.get(language, WEAK_NOTICE["en"]))
         lines += preface
         lines += [f"{s.text} [{s.marker}]" for s in self.choose(evidence)]
@@ -93,7 +94,7 @@ class ExtractiveAnswerer:
             return []
         best = evidence.sentences[0]
         if len(best.text) > self.max_chars:
-            return [ScoredSentence(best.text[: self.max_chars], best.marker, 0, best.score)]
+            return [replace(best, text=best.text[: self.max_chars])]
         chosen, total = [best], len(best.text)
         for sentence in evidence.sentences[1:]:
             if len(chosen) == self.max_sentences or sentence.score < best.score - self.margin:

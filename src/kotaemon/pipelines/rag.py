@@ -50,9 +50,9 @@ from kotaemon.pipelines.rewrite import QuestionRewriter
 from kotaemon.retrieval.retriever import RetrievalResult, VectorDBRetriever
 
 log = logging.getLogger(__name__)
-#: Best sentence score under which passages are refused although relevant: kept low so that an
-#: answerable question is not refused (docs/relevance-calibration.md).
-MIN_EVIDENCE = 0.2
+#: Best sentence score under which passages are refused although relevant: no answerable
+#: question of SQuAD 2.0 or CMRC 2018 dev scored under it (docs/relevance-calibration.md).
+MIN_EVIDENCE = 0.3
 
 
 class RAGPipeline(BaseComponent):
@@ -358,7 +358,7 @@ class RAGPipeline(BaseComponent):
             return Evidence()
         support = await self.scorer.score(question, sources)
         info.evidence_score = support.best
-        if self.min_evidence is not None and (support.best or 0.0) < self.min_evidence:
+        if self.min_evidence is not None and support.weaker_than(self.min_evidence):
             info.has_relevant_context = False
         return support
 
