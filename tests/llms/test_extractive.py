@@ -184,3 +184,18 @@ async def test_a_sentence_in_another_language_is_not_judged_by_the_same_cut() ->
         "How long is the grace period?", sources, "en"
     )
     assert WEAK_NOTICE["en"] not in text and text.endswith("[1]")
+
+
+async def test_the_sentence_after_the_best_one_is_quoted_next() -> None:
+    page = (
+        "Most packages should have the priority optional. "
+        "The priority extra is deprecated and treated as optional. "
+        "Priorities are set in the control file of each package."
+    )
+    text = await ExtractiveAnswerer(FlatEmbedder(), max_sentences=2, margin=0.0).answer(
+        "Which priority should most packages have?", [chunk(1, page)], "en"
+    )
+    assert quoted(text) == [
+        "Most packages should have the priority optional. [1]",
+        "The priority extra is deprecated and treated as optional. [1]",
+    ]

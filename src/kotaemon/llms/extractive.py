@@ -1,9 +1,9 @@
 """The offline answerer: when no LLM is configured, quote the sentences that best answer.
 
 It takes the sentences of every retrieved chunk as scored by :class:`EvidenceScorer` (meaning,
-the question's words, the asked-for names and numbers), quotes the best few with their ``[n]``
-markers, says plainly that the answer is extractive, and says so too when even the best sentence
-is weak evidence.
+the question's words, the asked-for names and numbers), quotes the best one, the sentence after
+it and the next best few, with their ``[n]`` markers, says plainly that the answer is
+extractive, and says so too when even the best sentence is weak evidence.
 """
 
 from __future__ import annotations
@@ -89,14 +89,30 @@ class ExtractiveAnswerer:
         return "\n".join(lines)
 
     def choose(self, evidence: Evidence) -> list[ScoredSentence]:
-        """The best sentence, then those close to it in score, within the length budget."""
+        """The best sentence, the one after it, then those close to it in score, within the
+        length budget."""
         if not evidence.sentences:
             return []
         best = evidence.sentences[0]
         if len(best.text) > self.max_chars:
             return [replace(best, text=best.text[: self.max_chars])]
         chosen, total = [best], len(best.text)
+        # The sentence after the best one goes on with it (the condition, the value, the
+        # exception) more often than any other: it comes next when it fits.
+        follower = next(
+            (
+                s
+                for s in evidence.sentences
+                if s.marker == best.marker and s.position == best.position + 1
+            ),
+            None,
+        )
+        if follower is not None and total + len(follower.text) <= self.max_chars:
+            chosen.append(follower)
+            total += len(follower.text)
         for sentence in evidence.sentences[1:]:
+            if sentence in chosen:
+                continue
             if len(chosen) == self.max_sentences or sentence.score < best.score - self.margin:
                 break
             if total + len(sentence.text) > self.max_chars:
