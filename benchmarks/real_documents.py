@@ -87,7 +87,7 @@ async def prepare_collection(engine: Engine, copies: Sequence[Path], *, fresh: b
     assert store is not None
     if fresh:
         with suppress(NotFoundError):
-            await store.delete_collection(Principal.local(), COLLECTION)
+            await store.collections.delete(Principal.local(), COLLECTION)
     collection = await engine.ensure_collection(COLLECTION)
     if fresh:
         started = time.perf_counter()
@@ -99,7 +99,7 @@ async def prepare_collection(engine: Engine, copies: Sequence[Path], *, fresh: b
             if result.status == "failed":
                 log.warning("not ingested", extra={"file": path.name, "error": result.error})
         log.info("corpus ingested", extra={"seconds": round(time.perf_counter() - started)})
-    documents = await store.documents([collection])
+    documents = await store.documents.in_collections([collection])
     if not documents:
         raise SystemExit(f"collection {COLLECTION!r} is empty: run without --skip-ingest")
     return {Path(d.source).name: d.chunk_count for d in documents}

@@ -108,6 +108,48 @@ async def test_extractive_answer_without_llm(engine: Engine) -> None:
     assert en.text.startswith("(No language model is configured") and "5%" in en.text
 
 
+async def test_answers_carry_their_evidence_score_with_and_without_an_llm(
+    engine: Engine, llm_engine: Engine, fake_llm: FakeOpenAIServer
+) -> None:
+    collection = await engine.ensure_collection("bank")
+    await engine.ingest.arun(KNOWLEDGE_BASE, collection)
+    extractive = await engine.rag.arun("信用卡还款的宽限期是几天？")
+    fake_llm.reply("宽限期为3天[1]。")
+    generated = await llm_engine.rag.arun("信用卡还款的宽限期是几天？")
+    for answer in (extractive, generated):
+        assert answer.outcome == "answered"
+        assert answer.retrieval.evidence_score is not None
+        assert 0.5 < answer.retrieval.evidence_score <= 1.0  # the sources hold the answer
+    # One scorer, the same sources: the same score whether an LLM writes the answer or not.
+    assert generated.retrieval.evidence_score == extractive.retrieval.evidence_score
+    refused = await engine.rag.arun("Who won the 1998 FIFA World Cup final?")
+    assert refused.outcome == "no_context" and refused.retrieval.evidence_score is None
+
+
+async def test_relevant_passages_without_an_answer_in_them_are_refused(engine: Engine) -> None:
+    collection = await engine.ensure_collection("bank")
+    await engine.ingest.arun(KNOWLEDGE_BASE, collection)
+    engine.rag.min_evidence = 1.01  # no sentence can be evidence enough
+    answer = await engine.rag.arun("信用卡还款的宽限期是几天？")
+    assert answer.outcome == "no_context" and not answer.citations
+    assert answer.retrieval.has_relevant_context is False
+    assert answer.retrieval.evidence_score is not None  # measured, then found too weak
+
+
+async def test_a_chinese_question_over_english_documents_takes_the_zh_en_threshold(
+    engine: Engine,
+) -> None:
+    thresholds = engine.embedder.relevance_thresholds
+    assert thresholds["zh-en"] != thresholds["zh-zh"]  # the pair, not the question, decides
+    collection = await engine.ensure_collection("bank-en")
+    await engine.ingest.arun(KNOWLEDGE_BASE / "en", collection)
+    answer = await engine.rag.arun("逾期还款的滞纳金是多少？")
+    assert answer.retrieval.threshold == thresholds["zh-en"]
+    assert answer.outcome == "answered" and "5%" in answer.text
+    mixed = await engine.rag.arun("late payment fee 是多少？")
+    assert mixed.retrieval.threshold == thresholds["mixed"]
+
+
 async def test_unrelated_question_says_nothing_found(engine: Engine) -> None:
     collection = await engine.ensure_collection("bank")
     await engine.ingest.arun(KNOWLEDGE_BASE, collection)
@@ -115,10 +157,10 @@ async def test_unrelated_question_says_nothing_found(engine: Engine) -> None:
     assert answer.outcome == "no_context" and not answer.citations
     assert "could not find" in answer.text
     assert answer.retrieval.has_relevant_context is False
-    assert answer.retrieval.threshold == engine.embedder.relevance_thresholds["en"]
+    assert answer.retrieval.threshold == engine.embedder.relevance_thresholds["en-en"]
     zh = await engine.rag.arun("大熊猫每天吃多少竹子？")
     assert zh.outcome == "no_context" and "没有找到" in zh.text
-    assert zh.retrieval.threshold == engine.embedder.relevance_thresholds["zh"]
+    assert zh.retrieval.threshold == engine.embedder.relevance_thresholds["zh-zh"]
 
 
 async def test_empty_knowledge_base_says_nothing_found(engine: Engine) -> None:

@@ -29,6 +29,7 @@ class CachedEmbedder(Embedder):
         self.max_tokens = inner.max_tokens
         self.batch_size = inner.batch_size
         self.relevance_thresholds = inner.relevance_thresholds
+        self.similarity_range = inner.similarity_range
         self._pending: dict[str, _Pending] = {}
 
     @property

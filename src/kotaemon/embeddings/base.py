@@ -27,6 +27,9 @@ class Embedder(ABC):
     #: Calibrated cosine, per question language, below which the best hit counts as "nothing
     #: relevant found" (a language without an entry is not gated).
     relevance_thresholds: Mapping[str, float] = MappingProxyType({})
+    #: Cosines of a question to an unrelated sentence and to one that answers it (typical
+    #: values): the answer-level evidence score rescales similarity to 0-1 between them.
+    similarity_range: tuple[float, float] = (0.0, 1.0)
 
     @property
     @abstractmethod

@@ -1,24 +1,19 @@
 """The offline answerer: when no LLM is configured, quote the sentences that best answer.
 
-It ranks the sentences of the best chunks by how close their embedding is to the question's,
-plus the share of the question's informative words they contain (IDF over the candidates) and a
-small bonus for higher-ranked chunks; it quotes the best few, cites each one, and says plainly that
-the answer is extractive.
+It takes the sentences of every retrieved chunk as scored by :class:`EvidenceScorer` (meaning,
+the question's words, the asked-for names and numbers), quotes the best one, the sentence after
+it and the next best few, with their ``[n]`` markers, says plainly that the answer is
+extractive, and says so too when even the best sentence is weak evidence.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
+from dataclasses import replace
 
-import numpy as np
-
-from kotaemon.core.schema import RetrievedChunk, Source
-from kotaemon.core.tokenize import tokenize
+from kotaemon.core.schema import Source
 from kotaemon.embeddings.base import Embedder
-
-_SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|$)|[^.\n]+(?:\.(?=\s|$)|$)")
+from kotaemon.llms.evidence import Evidence, EvidenceScorer, ScoredSentence
 
 NOTICE = {
     "en": "(No language model is configured: these are the most relevant passages, quoted.)",
@@ -30,6 +25,13 @@ TOOL_NOTICE = {
     "zh": "（未配置大语言模型：以下回答根据业务系统的查询结果按模板生成，"
     "并附知识库中最相关的原文摘录。）",
 }
+WEAK_NOTICE = {
+    "en": "(The passages found match the question only weakly: check the sources before "
+    "relying on them.)",
+    "zh": "（找到的原文与问题的相关性较弱，请先核对来源再采用。）",
+}
+#: Evidence under which the notice says the best sentence is weak (docs/relevance-calibration.md).
+WEAK_EVIDENCE = 0.45
 
 
 class ExtractiveAnswerer:
@@ -39,8 +41,9 @@ class ExtractiveAnswerer:
 
         text = await ExtractiveAnswerer(embedder).answer("宽限期是几天？", sources, "zh")
 
-    :param max_sources: only the sentences of the best few chunks are considered.
-    :param max_candidates: at most this many sentences are embedded per answer.
+    :param max_sentences: at most this many sentences are quoted.
+    :param margin: a sentence is quoted beside the best one only if its score is within this.
+    :param weak_evidence: under this best score, the answer says the evidence is weak.
     """
 
     model = "extractive"
@@ -51,16 +54,15 @@ class ExtractiveAnswerer:
         *,
         max_sentences: int = 3,
         max_chars: int = 600,
-        max_sources: int = 3,
-        max_candidates: int = 24,
-        keyword_weight: float = 0.1,
+        margin: float = 0.12,
+        weak_evidence: float = WEAK_EVIDENCE,
+        scorer: EvidenceScorer | None = None,
     ) -> None:
-        self.embedder = embedder
+        self.scorer = scorer or EvidenceScorer(embedder)
         self.max_sentences = max_sentences
         self.max_chars = max_chars
-        self.max_sources = max_sources
-        self.max_candidates = max_candidates
-        self.keyword_weight = keyword_weight
+        self.margin = margin
+        self.weak_evidence = weak_evidence
 
     async def answer(
         self,
@@ -69,53 +71,52 @@ class ExtractiveAnswerer:
         language: str,
         *,
         preface: Sequence[str] = (),
+        evidence: Evidence | None = None,
     ) -> str:
         """The notice, the ``preface`` lines (answers composed from tool results), then the
-        chosen sentences of the documents with their markers, one per line."""
-        documents = [
-            (n, c) for n, c in enumerate(sources, start=1) if isinstance(c, RetrievedChunk)
-        ]
-        chosen = await self._choose(question, documents[: self.max_sources])
+        chosen sentences of the documents with their markers, one per line.
+
+        :param evidence: the sources' sentences as already scored (else scored here).
+        """
+        if evidence is None:
+            evidence = await self.scorer.score(question, sources)
         notice = (TOOL_NOTICE if preface else NOTICE).get(language, NOTICE["en"])
-        lines = [notice, *preface]
-        lines += [f"{sentence} [{marker}]" for sentence, marker in chosen]
+        lines = [notice]
+        if evidence.weaker_than(self.weak_evidence):
+            lines.append(WEAK_NOTICE.get(language, WEAK_NOTICE["en"]))
+        lines += preface
+        lines += [f"{s.text} [{s.marker}]" for s in self.choose(evidence)]
         return "\n".join(lines)
 
-    async def _choose(
-        self, question: str, sources: Sequence[tuple[int, RetrievedChunk]]
-    ) -> list[tuple[str, int]]:
-        candidates = [
-            (sentence, marker) for marker, chunk in sources for sentence in _sentences(chunk.text)
-        ][: self.max_candidates]  # each candidate costs one (short) embedding
-        if not candidates:
+    def choose(self, evidence: Evidence) -> list[ScoredSentence]:
+        """The best sentence, the one after it, then those close to it in score, within the
+        length budget."""
+        if not evidence.sentences:
             return []
-        query = await self.embedder.embed_query(question)
-        vectors = await self.embedder.embed_documents([s for s, _ in candidates])
-        similarity = vectors @ query
-        keyword = _keyword_share(question, [s for s, _ in candidates])
-        scores = similarity + self.keyword_weight * keyword
-        scores -= 0.01 * np.array([marker for _, marker in candidates])
-        chosen: list[tuple[str, int]] = []
-        total = 0
-        for index in np.argsort(-scores):
-            sentence, marker = candidates[index]
-            if len(chosen) == self.max_sentences or total + len(sentence) > self.max_chars:
+        best = evidence.sentences[0]
+        if len(best.text) > self.max_chars:
+            return [replace(best, text=best.text[: self.max_chars])]
+        chosen, total = [best], len(best.text)
+        # The sentence after the best one goes on with it (the condition, the value, the
+        # exception) more often than any other: it comes next when it fits.
+        follower = next(
+            (
+                s
+                for s in evidence.sentences
+                if s.marker == best.marker and s.position == best.position + 1
+            ),
+            None,
+        )
+        if follower is not None and total + len(follower.text) <= self.max_chars:
+            chosen.append(follower)
+            total += len(follower.text)
+        for sentence in evidence.sentences[1:]:
+            if sentence in chosen:
+                continue
+            if len(chosen) == self.max_sentences or sentence.score < best.score - self.margin:
                 break
-            chosen.append((sentence, marker))
-            total += len(sentence)
-        best = candidates[int(np.argmax(scores))]
-        return chosen or [(best[0][: self.max_chars], best[1])]
-
-
-def _keyword_share(question: str, sentences: Sequence[str]) -> np.ndarray:
-    """For each sentence, the IDF-weighted share of the question's words it contains."""
-    query = set(tokenize(question))
-    terms = [set(tokenize(s)) & query for s in sentences]
-    df = {t: sum(t in ts for ts in terms) for t in query}
-    idf = {t: math.log(1 + len(sentences) / df[t]) for t in query if df[t]}
-    total = sum(idf.values()) or 1.0
-    return np.array([sum(idf[t] for t in ts) / total for ts in terms])
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 3]
+            if total + len(sentence.text) > self.max_chars:
+                continue
+            chosen.append(sentence)
+            total += len(sentence.text)
+        return chosen

@@ -20,7 +20,7 @@ from kotaemon.agent.orchestrator import ToolOutcome, ToolPlanner, unchecked_noti
 from kotaemon.cache.cache import Cache
 from kotaemon.core.component import BaseComponent
 from kotaemon.core.errors import KotaemonError
-from kotaemon.core.language import Language, detect_language
+from kotaemon.core.language import Language, LanguagePair, detect_language, language_pair
 from kotaemon.core.principal import Principal, require_principal
 from kotaemon.core.schema import (
     Answer,
@@ -37,6 +37,7 @@ from kotaemon.core.schema import (
 )
 from kotaemon.embeddings.base import estimate_tokens
 from kotaemon.llms.base import ChatMessage, LLMInterface
+from kotaemon.llms.evidence import Evidence, EvidenceScorer
 from kotaemon.llms.extractive import ExtractiveAnswerer
 from kotaemon.observability.metrics import ANSWERS
 from kotaemon.observability.rag_record import RagRecord
@@ -49,6 +50,9 @@ from kotaemon.pipelines.rewrite import QuestionRewriter
 from kotaemon.retrieval.retriever import RetrievalResult, VectorDBRetriever
 
 log = logging.getLogger(__name__)
+#: Best sentence score under which passages are refused although relevant: no answerable
+#: question of SQuAD 2.0 or CMRC 2018 dev scored under it (docs/relevance-calibration.md).
+MIN_EVIDENCE = 0.3
 
 
 class RAGPipeline(BaseComponent):
@@ -63,7 +67,10 @@ class RAGPipeline(BaseComponent):
             ...
 
     :param min_relevance: top dense similarity under which the answer says nothing relevant
-        was found; None takes the embedding model's calibrated threshold.
+        was found; None takes the embedding model's calibrated threshold for the language pair
+        of the question and the passages found (``en-en``, ``zh-en``…, ``mixed``).
+    :param min_evidence: best sentence score under which passages that passed the relevance
+        threshold are still refused (they do not hold an answer); None: never.
     :param max_output_tokens: cap on the answer's length.
     :param redact_records: leave the question, prompt and answer text out of the RAG record.
     :param planner: the tools, called beside retrieval; their results are cited like documents.
@@ -78,6 +85,7 @@ class RAGPipeline(BaseComponent):
         llm: LLMInterface | None = None,
         *,
         min_relevance: float | None = None,
+        min_evidence: float | None = MIN_EVIDENCE,
         max_output_tokens: int = 1024,
         redact_records: bool = False,
         planner: ToolPlanner | None = None,
@@ -86,9 +94,11 @@ class RAGPipeline(BaseComponent):
     ) -> None:
         self.retriever = retriever
         self.llm = llm
-        self.extractive = ExtractiveAnswerer(retriever.embedder)
+        self.scorer = EvidenceScorer(retriever.embedder)
+        self.extractive = ExtractiveAnswerer(retriever.embedder, scorer=self.scorer)
         self.rewriter = QuestionRewriter(llm)
         self.min_relevance = min_relevance
+        self.min_evidence = min_evidence
         self.max_output_tokens = max_output_tokens
         self.redact_records = redact_records
         self.planner = planner
@@ -109,13 +119,16 @@ class RAGPipeline(BaseComponent):
             "retrieval": self.retriever.config.model_dump(),
             "embedding_model": self.retriever.embedder.model,
             "min_relevance": self.min_relevance,
+            "min_evidence": self.min_evidence,
         }
 
-    def relevance_threshold(self, language: Language) -> float | None:
-        """The configured threshold, else the embedding model's calibrated one for ``language``."""
+    def relevance_threshold(self, pair: LanguagePair) -> float | None:
+        """The configured threshold, else the embedding model's calibrated one for ``pair``
+        (else for the question's language, for a model calibrated per language only)."""
         if self.min_relevance is not None:
             return self.min_relevance
-        return self.retriever.embedder.relevance_thresholds.get(language)
+        thresholds = self.retriever.embedder.relevance_thresholds
+        return thresholds.get(pair, thresholds.get(pair.split("-")[0]))
 
     async def arun(self, question: str, **kwargs: Any) -> Answer:
         """The final answer. :raises KotaemonError: if answering failed."""
@@ -210,10 +223,12 @@ class RAGPipeline(BaseComponent):
         record.tool_calls = [r.model_dump(mode="json") for r in outcome.records]
         for tool_event in outcome.events:
             yield tool_event
-        info = self._relevance(result, language, search_query)
-        evidence = outcome.evidence()
+        info = self._relevance(result, search_query)
         found = result.chunks if info.has_relevant_context else []
-        sources = self._fit(question, [*evidence, *found], language)  # tool results first
+        sources = self._fit(question, [*outcome.evidence(), *found], language)  # tools first
+        support = await self._support(question, sources, info)
+        if not info.has_relevant_context:  # the passages passed relevance but hold no answer
+            sources = [s for s in sources if isinstance(s, ToolResult)]
         yield SourcesEvent(sources=sources)
         answer = Answer(
             answer_id=str(uuid.uuid4()),
@@ -237,7 +252,9 @@ class RAGPipeline(BaseComponent):
         if notice := unchecked_notice(outcome, language):
             parts.append(notice)
             yield DeltaEvent(text=notice)
-        generated = self._generate(question, sources, language, history, answer, record, outcome)
+        generated = self._generate(
+            question, sources, language, history, answer, record, outcome, support
+        )
         started = perf_counter()
         async with aclosing(generated):
             async for piece in generated:
@@ -324,13 +341,26 @@ class RAGPipeline(BaseComponent):
             raise group.exceptions[0] from None
         return results[0], outcome
 
-    def _relevance(self, result: RetrievalResult, language: Language, query: str) -> RetrievalInfo:
-        threshold = self.relevance_threshold(language)
+    def _relevance(self, result: RetrievalResult, query: str) -> RetrievalInfo:
+        best = sorted(result.chunks, key=lambda c: -(c.dense_score or 0.0))[:3]
+        threshold = self.relevance_threshold(language_pair(query, [c.text for c in best]))
         top = result.top_dense_score
         relevant = bool(result.chunks) and (threshold is None or top is None or top >= threshold)
         return RetrievalInfo(
             query=query, top_dense_score=top, threshold=threshold, has_relevant_context=relevant
         )
+
+    async def _support(self, question: str, sources: list[Source], info: RetrievalInfo) -> Evidence:
+        """Scores the sentences of the chunk sources once (the extractive answer quotes them,
+        batch testing reads the best score) and withdraws relevance when even the best is
+        clearly no answer."""
+        if not any(isinstance(s, RetrievedChunk) for s in sources):
+            return Evidence()
+        support = await self.scorer.score(question, sources)
+        info.evidence_score = support.best
+        if self.min_evidence is not None and support.weaker_than(self.min_evidence):
+            info.has_relevant_context = False
+        return support
 
     async def _generate(
         self,
@@ -341,10 +371,13 @@ class RAGPipeline(BaseComponent):
         answer: Answer,
         record: RagRecord,
         outcome: ToolOutcome,
+        support: Evidence,
     ) -> AsyncGenerator[str, None]:
         if self.llm is None:
             preface = self.planner.compose(outcome, 1, language) if self.planner else []
-            yield await self.extractive.answer(question, sources, language, preface=preface)
+            yield await self.extractive.answer(
+                question, sources, language, preface=preface, evidence=support
+            )
             return
         messages = self._messages(question, sources, language, history)
         record.prompt = [{"role": m.role, "content": m.content} for m in messages]
