@@ -47,6 +47,11 @@ def test_every_route_is_documented() -> None:
         ("/v1/admin/api-keys/{key_id}", "delete"),
         ("/v1/admin/audit", "get"),
         ("/v1/admin/users/{user_id}/data", "delete"),
+        ("/v1/evals", "post"),
+        ("/v1/evals", "get"),
+        ("/v1/evals/{run_id}", "get"),
+        ("/v1/evals/{run_id}/results", "get"),
+        ("/v1/evals/{run_id}/report", "get"),
         ("/auth/login", "get"),
         ("/auth/callback", "get"),
         ("/auth/session", "get"),
@@ -57,7 +62,9 @@ def test_every_route_is_documented() -> None:
         assert operation.get("summary"), (path, method)
         responses = operation["responses"]
         success = next(status for status in responses if status[0] in "23")
-        if success not in ("204", "302") and path != "/metrics":
+        if path == "/v1/evals/{run_id}/report":  # the HTML report; its errors stay JSON
+            assert list(responses[success]["content"]) == ["text/html"]
+        elif success not in ("204", "302") and path != "/metrics":
             assert "$ref" in responses[success]["content"]["application/json"]["schema"]
         if path.startswith("/v1/"):
             for status in ("500", "503", "504"):

@@ -370,6 +370,10 @@ class EvalRunPublic(BaseModel):
     summary: dict[str, Any] | None = None
 
 
+class EvalRunList(BaseModel):
+    runs: list[EvalRunPublic]
+
+
 class EvalResultsResponse(BaseModel):
     """A run's per-question results so far (all of them once it has succeeded)."""
 

@@ -97,14 +97,14 @@ def test_a_run_goes_through_the_worker(http: httpx.Client, idp: FakeOIDCProvider
     report = http.get(f"/v1/evals/{run['id']}/report", headers=alice)
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     assert "<svg" in report.text and "smoke" in report.text
-    listed = http.get("/v1/evals", headers=alice).json()
+    listed = http.get("/v1/evals", headers=alice).json()["runs"]
     assert run["id"] in [r["id"] for r in listed]
 
     other = _as(idp, "dave", "chat", "eval", group="elsewhere")
     for path in ("", "/results", "/report"):
         hidden = http.get(f"/v1/evals/{run['id']}{path}", headers=other)
         assert hidden.status_code == 404 and error_of(hidden)["code"] == "eval_run_not_found"
-    assert run["id"] not in [r["id"] for r in http.get("/v1/evals", headers=other).json()]
+    assert run["id"] not in [r["id"] for r in http.get("/v1/evals", headers=other).json()["runs"]]
 
 
 def test_permissions_are_chats(http: httpx.Client, idp: FakeOIDCProvider) -> None:

@@ -17,7 +17,7 @@ from kotaemon.eval.results import QuestionResult
 from kotaemon.eval.runner import EvalOptions, EvalRunner
 from kotaemon.server.deps import EngineDep, EvalPrincipal
 from kotaemon.server.errors import COMMON_ERRORS, error_responses
-from kotaemon.server.models import EvalCreate, EvalResultsResponse, EvalRunPublic
+from kotaemon.server.models import EvalCreate, EvalResultsResponse, EvalRunList, EvalRunPublic
 from kotaemon.store.evals import EvalRunRecord
 
 router = APIRouter(tags=["evals"])
@@ -47,14 +47,14 @@ async def start_eval(
     summary="Your batch tests, newest first",
     responses=error_responses(*COMMON_ERRORS),
 )
-async def list_evals(engine: EngineDep, principal: EvalPrincipal) -> list[EvalRunPublic]:
-    return [_public(r) for r in await engine.store.evals.runs(principal)]
+async def list_evals(engine: EngineDep, principal: EvalPrincipal) -> EvalRunList:
+    return EvalRunList(runs=[_public(r) for r in await engine.store.evals.runs(principal)])
 
 
 @router.get(
     "/evals/{run_id}",
     summary="A batch test's progress (and its summary once finished)",
-    responses=error_responses(404, *COMMON_ERRORS),
+    responses=error_responses(404, 422, *COMMON_ERRORS),
 )
 async def get_eval(run_id: str, engine: EngineDep, principal: EvalPrincipal) -> EvalRunPublic:
     return _public(await engine.store.evals.get(principal, run_id), with_summary=True)
@@ -63,7 +63,7 @@ async def get_eval(run_id: str, engine: EngineDep, principal: EvalPrincipal) -> 
 @router.get(
     "/evals/{run_id}/results",
     summary="A batch test's per-question results so far",
-    responses=error_responses(404, *COMMON_ERRORS),
+    responses=error_responses(404, 422, *COMMON_ERRORS),
 )
 async def eval_results(
     run_id: str, engine: EngineDep, principal: EvalPrincipal
@@ -79,7 +79,7 @@ async def eval_results(
     summary="A finished batch test's report, as one self-contained HTML page",
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}},
-        **error_responses(404, 409, *COMMON_ERRORS),
+        **error_responses(404, 409, 422, *COMMON_ERRORS),
     },
 )
 async def eval_report(run_id: str, engine: EngineDep, principal: EvalPrincipal) -> Response:
