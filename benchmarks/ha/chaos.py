@@ -39,7 +39,8 @@ CLIENT_BEHAVIOUR = (
     "failed before any byte of a response arrived (refused, reset, closed without an answer), "
     "or, for chats and completions, which carry an Idempotency-Key, also when the response "
     "broke mid-body (a stream cut by a killed replica: the service records one answer per "
-    "key); error responses, timeouts, other cut responses and wrong answers count as failed"
+    "key) or a stopping replica answered 503 shutting_down; other error responses, timeouts, "
+    "other cut responses and wrong answers count as failed"
 )
 
 

@@ -36,6 +36,8 @@ from .outcomes import (
 
 log = logging.getLogger("benchmarks.ha")
 
+SHUTTING_DOWN = "http_503:shutting_down"
+
 QUESTIONS = (
     "What is the late payment fee?",
     "How long is the grace period after the payment due date?",
@@ -228,6 +230,13 @@ class LoadGenerator:
                 async with client.stream("POST", url, **kwargs) as response:
                     in_body = True
                     return await read(response)
+            except Failure as failure:
+                # A replica whose shutdown cut the request short says so (503 shutting_down,
+                # Retry-After): under its key the request may be sent again.
+                if call.key is not None and attempt == 0 and failure.cause == SHUTTING_DOWN:
+                    call.retried = True
+                    continue
+                raise
             except httpx.HTTPError as exc:
                 resumable = not in_body or call.key is not None
                 if resumable and attempt == 0 and is_retryable(exc):

@@ -91,6 +91,51 @@ def test_serve_finishes_in_flight_requests_on_sigterm(
     assert stderr == ""
 
 
+@pytest.mark.integration
+def test_a_request_that_outlives_the_grace_period_is_told_to_retry(
+    kb_database_url: str, fake_llm: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """Cancelled by the end of the shutdown before its response began: 503 shutting_down with
+    Retry-After (a client or balancer may send it again), not uvicorn's bare 500."""
+    port = _free_port()
+    env = _serve_env(
+        kb_database_url, tmp_path, KOTAEMON_LLM_BASE_URL=fake_llm.base_url,
+        KOTAEMON_LLM_MAX_RETRIES="0", KOTAEMON_PORT=str(port),
+        KOTAEMON_SHUTDOWN_GRACE_SECONDS="1",
+    )  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kotaemon", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            _wait_for_health(client, process)
+            asked = len(fake_llm.chat_requests)
+            fake_llm.reply("Too late [1].", delay=45)  # far beyond the grace period
+            answers: list[httpx.Response] = []
+            question = {"question": "What is the late payment fee?"}
+            request = threading.Thread(
+                target=lambda: answers.append(client.post("/v1/chat", json=question))
+            )
+            request.start()
+            while len(fake_llm.chat_requests) == asked and request.is_alive():
+                time.sleep(0.02)  # until the request waits on the LLM
+            process.send_signal(signal.SIGTERM)
+            request.join()
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    [answer] = answers
+    assert answer.status_code == 503, (answer.text, stdout)
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json()["error"]["code"] == "shutting_down"
+    assert process.returncode == 0
+
+
 def _wait_for_health(client: httpx.Client, process: subprocess.Popen) -> None:
     for _ in range(600):
         if process.poll() is not None:

@@ -1,8 +1,8 @@
 """Middleware that keeps one process responsive under load: concurrency, body size, time.
 
 Each is a plain ASGI class, so it costs one function call per request. They answer with the
-service's JSON errors: 503 ``overloaded`` (with ``Retry-After``), 413 ``request_too_large`` and
-504 ``request_timeout``.
+service's JSON errors: 503 ``overloaded`` (with ``Retry-After``), 413 ``request_too_large``,
+504 ``request_timeout`` and 503 ``shutting_down`` (a request cancelled by the end of a shutdown).
 """
 
 from __future__ import annotations
@@ -160,7 +160,10 @@ class RequestTimeoutMiddleware:
     """Answers 504 ``request_timeout`` when a request has not started its response in time.
 
     The request's work is cancelled. A response that has started is left to finish: an event
-    stream starts at once, so in effect this bounds the non-streaming routes.
+    stream starts at once, so in effect this bounds the non-streaming routes. A request that the
+    server cancels (still running when ``KOTAEMON_SHUTDOWN_GRACE_SECONDS`` ran out) and that had
+    not started its response is answered 503 ``shutting_down`` with ``Retry-After``, not the
+    server's bare 500: the client may send it again, and another replica answers.
 
     Example::
 
@@ -178,16 +181,22 @@ class RequestTimeoutMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
-        with anyio.CancelScope(deadline=anyio.current_time() + self.seconds) as deadline:
+        try:
+            with anyio.CancelScope(deadline=anyio.current_time() + self.seconds) as deadline:
 
-            async def send_and_release(message: Message) -> None:
-                nonlocal started
-                if message["type"] == "http.response.start":
-                    started = True
-                    deadline.deadline = math.inf
-                await send(message)
+                async def send_and_release(message: Message) -> None:
+                    nonlocal started
+                    if message["type"] == "http.response.start":
+                        started = True
+                        deadline.deadline = math.inf
+                    await send(message)
 
-            await self.app(scope, receive, send_and_release)
+                await self.app(scope, receive, send_and_release)
+        except anyio.get_cancelled_exc_class():
+            if started:
+                raise  # a response under way cannot change its status: the connection ends
+            await _stopped_before_done(scope, receive, send)
+            return  # answered: the request's task ends as the server asked
         if deadline.cancelled_caught and not started:
             log.warning(
                 "request timed out: method=%s path=%s seconds=%s",
@@ -202,3 +211,19 @@ class RequestTimeoutMiddleware:
                 "(KOTAEMON_REQUEST_TIMEOUT_SECONDS); retry, or ask for a streamed answer",
             )
             await response(scope, receive, send)
+
+
+async def _stopped_before_done(scope: Scope, receive: Receive, send: Send) -> None:
+    log.warning(
+        "request cancelled by the shutdown before its response: method=%s path=%s",
+        scope["method"],
+        scope["path"],
+    )
+    response = error_response(
+        503,
+        "shutting_down",
+        "this replica stopped before the request finished "
+        "(KOTAEMON_SHUTDOWN_GRACE_SECONDS ran out); send it again",
+        headers={"Retry-After": "1"},
+    )
+    await response(scope, receive, send)
