@@ -104,6 +104,7 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
     covered = json.loads(covered_path.read_text(encoding="utf-8"))
     removed_scores: list[float] = []
     removed_covered: list[bool] = []
+    removed_results: list[dict[str, Any]] = []
     for fold, (folder, questions) in enumerate(fold_inputs(squad, name, args.folds)):
         collection = f"{name}-without-fold{fold}-of-{args.folds}"
         kotaemon("ingest", str(folder), "-c", collection)
@@ -112,6 +113,7 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
         removed = json.loads(path.read_text(encoding="utf-8"))
         removed_scores += [r["top_dense_score"] for r in removed["results"] if r["top_dense_score"]]
         removed_covered += [r["covered"] for r in removed["results"]]
+        removed_results += removed["results"]
     answerable = [r for r in covered["results"] if r["answerable"]]
     covered_scores = [r["top_dense_score"] for r in answerable if r["top_dense_score"]]
     return {
@@ -128,7 +130,28 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
             if removed_covered
             else None,
         },
+        "removed_separation_by_pair": removed_by_pair(answerable, removed_results),
     }
+
+
+def removed_by_pair(
+    covered: list[dict[str, Any]], removed: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The article-removed AUC per language pair of the covered answer (the pair whose
+    threshold applies to the question; the removed run's passages are other articles)."""
+    pair_of = {r["id"]: r.get("language_pair") for r in covered}
+    table: dict[str, dict[str, Any]] = {}
+    for pair in sorted({p for p in pair_of.values() if p}):
+        present = [r["top_dense_score"] for r in covered if r.get("language_pair") == pair]
+        absent = [r["top_dense_score"] for r in removed if pair_of.get(r["id"]) == pair]
+        present = [s for s in present if s is not None]
+        absent = [s for s in absent if s is not None]
+        table[pair] = {
+            "covered": len(present),
+            "removed": len(absent),
+            "top_dense_score_auc": roc_auc(present, absent),
+        }
+    return table
 
 
 def scifact(args: argparse.Namespace) -> dict[str, Any]:
