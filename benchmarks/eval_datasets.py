@@ -69,6 +69,27 @@ def sampled_squad(source: Path, name: str, per_kind: int, rng: random.Random) ->
     return path
 
 
+def cross_lingual_xquad(asked: str, found: str) -> Path:
+    """XQuAD with the paragraphs of language ``found`` and the questions of language ``asked``
+    (the two files are parallel: the same ids), as one SQuAD file: a question in one language
+    over documents in the other, for the relevance threshold of that language pair."""
+    folder = EVALDATA / "xquad"
+    questions = {
+        qa["id"]: qa["question"]
+        for article in json.loads((folder / f"xquad.{asked}.json").read_text("utf-8"))["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    }
+    data = json.loads((folder / f"xquad.{found}.json").read_text("utf-8"))
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                qa["question"] = questions[qa["id"]]
+    path = CACHE / f"xquad-{asked}-{found}-source.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 def fold_inputs(squad: Path, name: str, folds: int) -> list[tuple[Path, Path]]:
     """For each fold: a folder with the contexts of every other fold's articles (as the SQuAD
     run names them), and the fold's answerable questions as JSONL."""
@@ -173,7 +194,11 @@ def main() -> None:
     )
     parser.add_argument("--corpus-limit", type=int, default=1000, help="SciFact abstracts")
     parser.add_argument("--scifact-queries", type=int, default=None, help="default: all 300")
-    parser.add_argument("--only", choices=["squad2", "cmrc2018", "scifact"], action="append")
+    parser.add_argument(
+        "--only",
+        choices=["squad2", "cmrc2018", "scifact", "xquad-zh-en", "xquad-en-zh"],
+        action="append",
+    )
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
@@ -186,6 +211,11 @@ def main() -> None:
     if "cmrc2018" in only:
         source = EVALDATA / "cmrc2018" / "cmrc2018_trial.json"
         figures["cmrc2018_trial"] = holdout_study("cmrc2018-trial", source, args)
+    for pair in ("zh-en", "en-zh"):  # cross-language pairs: only when asked for (slow)
+        if f"xquad-{pair}" in only:
+            asked, found = pair.split("-")
+            source = cross_lingual_xquad(asked, found)
+            figures[f"xquad_{asked}_{found}"] = holdout_study(f"xquad-{pair}", source, args)
     if "scifact" in only:
         figures["scifact_test"] = scifact(args) | {
             "corpus_limit": args.corpus_limit,
