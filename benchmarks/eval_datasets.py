@@ -69,6 +69,27 @@ def sampled_squad(source: Path, name: str, per_kind: int, rng: random.Random) ->
     return path
 
 
+def cross_lingual_xquad(asked: str, found: str) -> Path:
+    """XQuAD with the paragraphs of language ``found`` and the questions of language ``asked``
+    (the two files are parallel: the same ids), as one SQuAD file: a question in one language
+    over documents in the other, for the relevance threshold of that language pair."""
+    folder = EVALDATA / "xquad"
+    questions = {
+        qa["id"]: qa["question"]
+        for article in json.loads((folder / f"xquad.{asked}.json").read_text("utf-8"))["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    }
+    data = json.loads((folder / f"xquad.{found}.json").read_text("utf-8"))
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                qa["question"] = questions[qa["id"]]
+    path = CACHE / f"xquad-{asked}-{found}-source.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 def fold_inputs(squad: Path, name: str, folds: int) -> list[tuple[Path, Path]]:
     """For each fold: a folder with the contexts of every other fold's articles (as the SQuAD
     run names them), and the fold's answerable questions as JSONL."""
@@ -104,6 +125,7 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
     covered = json.loads(covered_path.read_text(encoding="utf-8"))
     removed_scores: list[float] = []
     removed_covered: list[bool] = []
+    removed_results: list[dict[str, Any]] = []
     for fold, (folder, questions) in enumerate(fold_inputs(squad, name, args.folds)):
         collection = f"{name}-without-fold{fold}-of-{args.folds}"
         kotaemon("ingest", str(folder), "-c", collection)
@@ -112,6 +134,7 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
         removed = json.loads(path.read_text(encoding="utf-8"))
         removed_scores += [r["top_dense_score"] for r in removed["results"] if r["top_dense_score"]]
         removed_covered += [r["covered"] for r in removed["results"]]
+        removed_results += removed["results"]
     answerable = [r for r in covered["results"] if r["answerable"]]
     covered_scores = [r["top_dense_score"] for r in answerable if r["top_dense_score"]]
     return {
@@ -128,7 +151,28 @@ def holdout_study(name: str, source: Path, args: argparse.Namespace) -> dict[str
             if removed_covered
             else None,
         },
+        "removed_separation_by_pair": removed_by_pair(answerable, removed_results),
     }
+
+
+def removed_by_pair(
+    covered: list[dict[str, Any]], removed: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The article-removed AUC per language pair of the covered answer (the pair whose
+    threshold applies to the question; the removed run's passages are other articles)."""
+    pair_of = {r["id"]: r.get("language_pair") for r in covered}
+    table: dict[str, dict[str, Any]] = {}
+    for pair in sorted({p for p in pair_of.values() if p}):
+        present = [r["top_dense_score"] for r in covered if r.get("language_pair") == pair]
+        absent = [r["top_dense_score"] for r in removed if pair_of.get(r["id"]) == pair]
+        present = [s for s in present if s is not None]
+        absent = [s for s in absent if s is not None]
+        table[pair] = {
+            "covered": len(present),
+            "removed": len(absent),
+            "top_dense_score_auc": roc_auc(present, absent),
+        }
+    return table
 
 
 def scifact(args: argparse.Namespace) -> dict[str, Any]:
@@ -150,7 +194,11 @@ def main() -> None:
     )
     parser.add_argument("--corpus-limit", type=int, default=1000, help="SciFact abstracts")
     parser.add_argument("--scifact-queries", type=int, default=None, help="default: all 300")
-    parser.add_argument("--only", choices=["squad2", "cmrc2018", "scifact"], action="append")
+    parser.add_argument(
+        "--only",
+        choices=["squad2", "cmrc2018", "scifact", "xquad-zh-en", "xquad-en-zh"],
+        action="append",
+    )
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
@@ -163,6 +211,11 @@ def main() -> None:
     if "cmrc2018" in only:
         source = EVALDATA / "cmrc2018" / "cmrc2018_trial.json"
         figures["cmrc2018_trial"] = holdout_study("cmrc2018-trial", source, args)
+    for pair in ("zh-en", "en-zh"):  # cross-language pairs: only when asked for (slow)
+        if f"xquad-{pair}" in only:
+            asked, found = pair.split("-")
+            source = cross_lingual_xquad(asked, found)
+            figures[f"xquad_{asked}_{found}"] = holdout_study(f"xquad-{pair}", source, args)
     if "scifact" in only:
         figures["scifact_test"] = scifact(args) | {
             "corpus_limit": args.corpus_limit,

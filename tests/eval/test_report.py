@@ -46,7 +46,8 @@ def _run() -> EvalRunRecord:
 async def report() -> dict:
     results = [
         result(0, question="Is <script>alert(1)</script> safe?", tags=["en"],
-               top_dense_score=0.9, threshold=0.83, answerable=True, evidence_score=0.7),
+               top_dense_score=0.9, threshold=0.83, answerable=True, evidence_score=0.7,
+               language_pair="en-en"),
         result(1, question="lost card abroad", covered=False, has_relevant_context=False,
                top_dense_score=0.7, threshold=0.83, tags=["en"], answerable=False),
         result(2, question="stolen card", covered=False, has_relevant_context=False,
@@ -72,6 +73,7 @@ async def test_html_shows_the_sections(report: dict) -> None:
     assert "coverage by tag" in html and "best cosine" in html and "latency" in html
     assert "Not covered: <b>2</b> missing topic" in html
     assert "Answerable vs unanswerable" in html
+    assert "By language pair" in html and "<td>en-en</td><td>1</td><td>1.000</td><td>0.830" in html
     assert "Uncovered questions by topic" in html and "card" in html
     assert "2</b> regressed" in html
     assert "LLM judge prompt" in html and "Reply with one word: yes or no" in html

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from kotaemon.eval.summary import aggregate, answerable_separation, by_tag, uncovered_kind
+from kotaemon.eval.summary import (
+    aggregate,
+    answerable_separation,
+    by_language_pair,
+    by_tag,
+    uncovered_kind,
+)
 
 from .helpers import result
 
@@ -69,3 +75,22 @@ def test_evidence_not_measured_stays_none() -> None:
     assert found is not None and found["evidence_score_auc"] is None
     assert found["top_dense_score_auc"] is None  # the second has no score either
     assert answerable_separation([result(0, answerable=True)]) is None
+
+
+def test_language_pairs_by_hand() -> None:
+    results = [
+        result(0, language_pair="zh-en", threshold=0.777, top_dense_score=0.80, answerable=True),
+        result(1, language_pair="zh-en", threshold=0.777, top_dense_score=0.70, answerable=False,
+               covered=False, has_relevant_context=False),
+        result(2, language_pair="zh-en", threshold=0.777, top_dense_score=0.78, answerable=False),
+        result(3, language_pair="en-en", threshold=0.832, top_dense_score=0.90),
+        result(4),  # measured by no pipeline that sets a pair: left out
+    ]  # fmt: skip
+    pairs = by_language_pair(results)
+    assert list(pairs) == ["en-en", "zh-en"]
+    zh_en = pairs["zh-en"]
+    assert zh_en["questions"] == 3 and zh_en["coverage"] == pytest.approx(2 / 3)
+    assert zh_en["thresholds"] == [0.777] and zh_en["median_top_dense_score"] == 0.78
+    # 0.80 above both unanswerable scores: AUC 1
+    assert zh_en["answerable_separation"]["top_dense_score_auc"] == 1.0
+    assert pairs["en-en"]["answerable_separation"] is None  # no unanswerable question there

@@ -145,6 +145,7 @@ async def test_a_chinese_question_over_english_documents_takes_the_zh_en_thresho
     await engine.ingest.arun(KNOWLEDGE_BASE / "en", collection)
     answer = await engine.rag.arun("逾期还款的滞纳金是多少？")
     assert answer.retrieval.threshold == thresholds["zh-en"]
+    assert answer.retrieval.language_pair == "zh-en"
     assert answer.outcome == "answered" and "5%" in answer.text
     mixed = await engine.rag.arun("late payment fee 是多少？")
     assert mixed.retrieval.threshold == thresholds["mixed"]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from kotaemon.core.errors import KotaemonError
+from kotaemon.core.language import LanguagePair
 
 
 class RetrievedChunk(BaseModel):
@@ -87,6 +88,11 @@ class RetrievalInfo(BaseModel):
     top_dense_score: float | None = None
     threshold: float | None = None
     has_relevant_context: bool
+    language_pair: LanguagePair | None = Field(
+        default=None,
+        description="The question's language and that of the best passages (en-en, zh-zh, "
+        "zh-en, en-zh, mixed): the pair whose calibrated threshold applied.",
+    )
     evidence_score: float | None = Field(
         default=None,
         description="How well the best sentence of the sources answers the question (0-1): "

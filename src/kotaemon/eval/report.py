@@ -77,6 +77,7 @@ def render_html(report: dict[str, Any]) -> str:
         _section("Coverage by tag", _coverage_chart(summary), _tag_table(summary)),
         _section("Scores", _score_charts(results)),
         _separation(summary),
+        _pairs(summary),
         _section("Latency", _latency_chart(results)),
         _topics(summary),
         _comparison(report.get("comparison")),
@@ -206,6 +207,35 @@ def _separation(summary: dict[str, Any]) -> str:
     )
     table = f"<table><tr><th>signal</th><th>AUC</th></tr>{rows}</table>"
     return _section("Answerable vs unanswerable", intro, table)
+
+
+def _pairs(summary: dict[str, Any]) -> str:
+    pairs = summary.get("by_language_pair") or {}
+    if not pairs:
+        return ""
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ["pair", "questions", "coverage", "threshold", "median best cosine",
+                  "AUC answerable vs not (cosine / evidence)"]
+    )  # fmt: skip
+    rows = []
+    for pair, p in pairs.items():
+        found = p.get("answerable_separation")
+        auc = (
+            f"{_num(found['top_dense_score_auc'])} / {_num(found['evidence_score_auc'])}"
+            if found
+            else "–"
+        )
+        thresholds = ", ".join(f"{t:.3f}" for t in p["thresholds"]) or "–"
+        cells = [str(p["questions"]), _num(p["coverage"]), thresholds]
+        cells += [_num(p["median_top_dense_score"]), auc]
+        rows.append(f"<tr><td>{_e(pair)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>")
+    intro = (
+        "<p>The question's language and that of the passages found decide the relevance "
+        "threshold; each pair is calibrated apart (docs/relevance-calibration.md).</p>"
+    )
+    table = f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    return _section("By language pair", intro, table)
 
 
 def _latency_chart(results: Sequence[QuestionResult]) -> str:

@@ -49,6 +49,9 @@ class QuestionResult(BaseModel):
     has_relevant_context: bool
     top_dense_score: float | None = None
     threshold: float | None = None
+    language_pair: str | None = Field(
+        default=None, description="Question and passage languages, as the threshold chose."
+    )
     evidence_score: float | None = None
     sources: list[RankedSource] = Field(default_factory=list)
     expected_sources: list[str] = Field(default_factory=list)
@@ -144,6 +147,7 @@ def score_answer(
         has_relevant_context=info.has_relevant_context,
         top_dense_score=info.top_dense_score,
         threshold=info.threshold,
+        language_pair=info.language_pair,
         evidence_score=info.evidence_score,
         sources=sources,
         expected_sources=list(question.sources),

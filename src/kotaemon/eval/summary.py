@@ -87,6 +87,26 @@ def answerable_separation(results: Sequence[QuestionResult]) -> dict[str, Any] |
     return separation(answerable, unanswerable)
 
 
+def by_language_pair(results: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
+    """Per language pair (question, passages): how many questions, their coverage, the
+    threshold that applied, the median best cosine and -- when the set has both kinds -- how
+    well each signal separates answerable from unanswerable questions. A threshold calibrated
+    for one pair says little about another: this is where a miscalibrated one shows."""
+    pairs = sorted({r.language_pair for r in results if r.language_pair is not None})
+    table: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        these = [r for r in results if r.language_pair == pair]
+        scores = [r.top_dense_score for r in these if r.top_dense_score is not None]
+        table[pair] = {
+            "questions": len(these),
+            "coverage": metrics.mean(float(r.covered) for r in these),
+            "thresholds": sorted({r.threshold for r in these if r.threshold is not None}),
+            "median_top_dense_score": metrics.percentile(scores, 0.5),
+            "answerable_separation": answerable_separation(these),
+        }
+    return table
+
+
 def latency(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     values = [r.latency_ms for r in results]
     return {
@@ -126,6 +146,7 @@ async def summarize(
             kind: kinds.count(kind) for kind in ("missing_topic", "missing_answer", "error")
         },
         "answerable_separation": answerable_separation(results),
+        "by_language_pair": by_language_pair(results),
         "latency": latency(results),
         "tokens": {
             "prompt": sum(r.prompt_tokens for r in results),

@@ -343,11 +343,16 @@ class RAGPipeline(BaseComponent):
 
     def _relevance(self, result: RetrievalResult, query: str) -> RetrievalInfo:
         best = sorted(result.chunks, key=lambda c: -(c.dense_score or 0.0))[:3]
-        threshold = self.relevance_threshold(language_pair(query, [c.text for c in best]))
+        pair = language_pair(query, [c.text for c in best])
+        threshold = self.relevance_threshold(pair)
         top = result.top_dense_score
         relevant = bool(result.chunks) and (threshold is None or top is None or top >= threshold)
         return RetrievalInfo(
-            query=query, top_dense_score=top, threshold=threshold, has_relevant_context=relevant
+            query=query,
+            top_dense_score=top,
+            threshold=threshold,
+            has_relevant_context=relevant,
+            language_pair=pair,
         )
 
     async def _support(self, question: str, sources: list[Source], info: RetrievalInfo) -> Evidence:
