@@ -199,3 +199,33 @@ async def test_the_sentence_after_the_best_one_is_quoted_next() -> None:
         "Most packages should have the priority optional. [1]",
         "The priority extra is deprecated and treated as optional. [1]",
     ]
+
+
+class CountingEmbedder(FlatEmbedder):
+    """Counts the sentences it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += texts
+        return await super().embed_documents(texts)
+
+
+async def test_sentences_seen_lately_are_not_embedded_again() -> None:
+    from kotaemon.llms.evidence import EvidenceScorer
+
+    embedder = CountingEmbedder()
+    scorer = EvidenceScorer(embedder, cached_sentences=2)
+    sources = [chunk(1, "The grace period is three days. The late fee is 5% of the amount.")]
+    first = await scorer.score("What is the late fee?", sources)
+    assert sorted(embedder.embedded) == sorted(s.text for s in first.sentences)
+    assert len(embedder.embedded) == 2
+    again = await scorer.score("How long is the grace period?", sources)
+    assert len(embedder.embedded) == 2  # the same passage, a new question: nothing embedded
+    assert {s.text for s in again.sentences} == {s.text for s in first.sentences}
+    await scorer.score("Annual fee?", [chunk(2, "The annual fee is waived in the first year.")])
+    assert len(embedder.embedded) == 3 and len(scorer._vectors) == 2  # the oldest made room
+    await scorer.score("What is the late fee?", sources)
+    assert len(embedder.embedded) == 4  # the evicted sentence, embedded once more

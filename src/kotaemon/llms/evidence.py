@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,11 +91,33 @@ class EvidenceScorer:
 
     :param max_candidates: at most this many sentences are embedded per answer (the ones with
         the question's words and terms first, then by their chunk's rank).
+    :param cached_sentences: sentence vectors kept in memory (least recently used out): the
+        same passages answer many questions, and embedding their sentences again costs most
+        of an answer's CPU time.
     """
 
-    def __init__(self, embedder: Embedder, *, max_candidates: int = 40) -> None:
+    def __init__(
+        self, embedder: Embedder, *, max_candidates: int = 40, cached_sentences: int = 8192
+    ) -> None:
         self.embedder = embedder
         self.max_candidates = max_candidates
+        self.cached_sentences = cached_sentences
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    async def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The sentences' vectors, embedding only those not seen lately."""
+        # Taken before any await: another answer may evict entries meanwhile.
+        known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            vectors = await self.embedder.embed_documents(missing)
+            known.update(zip(missing, vectors, strict=True))
+        for text in dict.fromkeys(texts):
+            self._vectors[text] = known[text]
+            self._vectors.move_to_end(text)
+        while len(self._vectors) > self.cached_sentences:
+            self._vectors.popitem(last=False)
+        return np.vstack([known[t] for t in texts])
 
     async def score(self, question: str, sources: Sequence[Source]) -> Evidence:
         """The statements of the chunk sources, scored, best first (tool results are not
@@ -108,7 +131,7 @@ class EvidenceScorer:
         keep = np.sort(np.argsort(-prior, kind="stable")[: self.max_candidates])
         kept = [candidates[i] for i in keep]
         query = await self.embedder.embed_query(question)
-        vectors = await self.embedder.embed_documents([c[0] for c in kept])
+        vectors = await self._sentence_vectors([c[0] for c in kept])
         low, high = self.embedder.similarity_range
         meaning = np.clip((vectors @ query - low) / (high - low), 0.0, 1.0)
         same = np.array([_same_language(question, c[0]) for c in kept])
