@@ -67,23 +67,12 @@ def test_serve_finishes_in_flight_requests_on_sigterm(
             _wait_for_health(client, process)
             assert client.get("/readyz").status_code == 200
 
-            asked = len(fake_llm.chat_requests)
             fake_llm.reply("The late fee is 5% [1].", delay=2)
-            answers: list[httpx.Response] = []
-            question = {"question": "What is the late payment fee?"}
-            request = threading.Thread(
-                target=lambda: answers.append(client.post("/v1/chat", json=question))
-            )
-            request.start()
-            while len(fake_llm.chat_requests) == asked and request.is_alive():
-                time.sleep(0.02)  # until the request waits on the LLM
-            process.send_signal(signal.SIGTERM)
-            request.join()
+            answer = _ask_then_stop(client, process, fake_llm)
         stdout, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
         process.wait()
-    [answer] = answers
     assert answer.status_code == 200, (answer.text, stdout)
     assert answer.json()["text"].startswith("The late fee")
     assert process.returncode == 0, stderr
@@ -113,27 +102,35 @@ def test_a_request_that_outlives_the_grace_period_is_told_to_retry(
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             _wait_for_health(client, process)
-            asked = len(fake_llm.chat_requests)
             fake_llm.reply("Too late [1].", delay=45)  # far beyond the grace period
-            answers: list[httpx.Response] = []
-            question = {"question": "What is the late payment fee?"}
-            request = threading.Thread(
-                target=lambda: answers.append(client.post("/v1/chat", json=question))
-            )
-            request.start()
-            while len(fake_llm.chat_requests) == asked and request.is_alive():
-                time.sleep(0.02)  # until the request waits on the LLM
-            process.send_signal(signal.SIGTERM)
-            request.join()
+            answer = _ask_then_stop(client, process, fake_llm)
         stdout, _ = process.communicate(timeout=60)
     finally:
         process.kill()
         process.wait()
-    [answer] = answers
     assert answer.status_code == 503, (answer.text, stdout)
     assert answer.headers["retry-after"] == "1"
     assert answer.json()["error"]["code"] == "shutting_down"
     assert process.returncode == 0
+
+
+def _ask_then_stop(
+    client: httpx.Client, process: subprocess.Popen, fake_llm: FakeOpenAIServer
+) -> httpx.Response:
+    """Ask a question, send SIGTERM once the LLM holds it, and return the answer."""
+    asked = len(fake_llm.chat_requests)
+    answers: list[httpx.Response] = []
+    question = {"question": "What is the late payment fee?"}
+    request = threading.Thread(
+        target=lambda: answers.append(client.post("/v1/chat", json=question))
+    )
+    request.start()
+    while len(fake_llm.chat_requests) == asked and request.is_alive():
+        time.sleep(0.02)  # until the request waits on the LLM
+    process.send_signal(signal.SIGTERM)
+    request.join()
+    [answer] = answers
+    return answer
 
 
 def _wait_for_health(client: httpx.Client, process: subprocess.Popen) -> None:
