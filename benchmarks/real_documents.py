@@ -170,6 +170,7 @@ def row(
         ],
         "top_dense_score": seen.top_dense_score,
         "threshold": seen.threshold,
+        "evidence_score": seen.evidence_score,
         "tool_calls": list(seen.tool_calls),
         "tool_warning": seen.tool_warning,
         **{k: getattr(score, k) for k in SCORE_FIELDS},

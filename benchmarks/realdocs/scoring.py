@@ -31,6 +31,7 @@ class Observation:
     prompt_sources: tuple[str, ...] | None = None  # sources the LLM prompt carried (LLM mode)
     top_dense_score: float | None = None
     threshold: float | None = None
+    evidence_score: float | None = None
     tool_calls: tuple[str, ...] = ()  # "tool:status"
     tool_warning: bool = False
 
@@ -45,6 +46,7 @@ class Observation:
             prompt_sources=None if prompt_sources is None else tuple(prompt_sources),
             top_dense_score=answer.retrieval.top_dense_score,
             threshold=answer.retrieval.threshold,
+            evidence_score=answer.retrieval.evidence_score,
             tool_calls=tuple(f"{r.tool}:{r.status}" for r in answer.call_log),
             tool_warning=any(r.status != "ok" for r in answer.call_log),
         )

@@ -18,17 +18,17 @@ def test_detect_language(text: str, language: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "passages", "pair"),
+    ("question", "found", "pair"),
     [
-        ("What is the grace period?", ["The grace period is three days."], "en-en"),
-        ("宽限期是几天？", ["宽限期为3个自然日。"], "zh-zh"),
-        ("宽限期是几天？", ["The grace period is three days."], "zh-en"),
-        ("PID 文件里应该写什么？", ["The PID file holds the process id."], "zh-en"),
-        ("How long is the grace period?", ["宽限期为3个自然日。"], "en-zh"),
-        ("grace period 是几天？", ["宽限期为3个自然日。"], "mixed"),
-        ("grace period 是几天？", ["The grace period is three days."], "mixed"),
-        ("宽限期是几天？", [], "zh-zh"),
+        ("What is the grace period?", "en", "en-en"),
+        ("宽限期是几天？", "zh", "zh-zh"),
+        ("宽限期是几天？", "en", "zh-en"),
+        ("PID 文件里应该写什么？", "en", "zh-en"),
+        ("How long is the grace period?", "zh", "en-zh"),
+        ("grace period 是几天？", "zh", "mixed"),
+        ("grace period 是几天？", "en", "mixed"),
+        ("宽限期是几天？", None, "zh-zh"),
     ],
 )
-def test_language_pair(question: str, passages: list[str], pair: str) -> None:
-    assert language_pair(question, passages) == pair
+def test_language_pair(question: str, found: str | None, pair: str) -> None:
+    assert language_pair(question, found) == pair  # type: ignore[arg-type]

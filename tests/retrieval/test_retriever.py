@@ -57,6 +57,24 @@ async def test_cross_lingual_question_reaches_other_language(engine: Engine, tmp
         assert any(expected in (c.heading or "") for c in result.chunks), question
 
 
+async def test_each_language_is_ranked_apart(engine: Engine, bank) -> None:
+    """The account security guide exists only in English. Every Chinese passage of the bank's
+    knowledge base is closer to a Chinese question about it than the English answer is, so
+    one dense ranking over both languages buries the answer; ranked apart, it is found."""
+    [collection] = await engine.store.collections.visible(engine.local_principal, ["bank"])
+    assert collection.languages == ["en", "zh"]
+    for question in (
+        "一次性验证码的有效期是多久？",
+        "银行会不会打电话问我的 CVV？",
+        "被盗刷前 48 小时内的交易谁承担？",
+    ):
+        found = await engine.retriever.arun(question, mode="dense", top_k=3)
+        sources = [c.source.split("/")[-1] for c in found.chunks]
+        assert "account_security.txt" in sources, (question, sources)
+        assert {c.language for c in found.chunks} == {"en", "zh"}
+        assert found.top_dense_score == max(c.dense_score or 0 for c in found.chunks)
+
+
 async def test_metadata_filter_is_applied_in_sql(engine: Engine) -> None:
     collection = await engine.ensure_collection("tagged")
     for lang, text in (("en", "The grace period is 3 days."), ("de", "Die Frist ist 3 Tage.")):

@@ -117,6 +117,17 @@ class SearchIndexContract:
         )
         assert none == []
 
+    async def test_dense_search_can_keep_to_one_language(self, indexed: Indexed) -> None:
+        query = unit(1, 0, 0, 0)
+        chinese = await indexed.index.dense_search([indexed.a], query, limit=5, language="zh")
+        assert indexed.keys(chinese) == ["zh"] and chinese[0].language == "zh"
+        english = await indexed.index.dense_search([indexed.a], query, limit=5, language="en")
+        assert indexed.keys(english) == ["grace", "fee"]
+        every = await indexed.index.dense_search([indexed.a], query, limit=5)
+        assert set(indexed.keys(every)) == {"grace", "fee", "zh"}
+        keyword = await indexed.index.keyword_search([indexed.a], "宽限期", limit=5)
+        assert [c.language for c in keyword] == ["zh"]
+
     async def test_results_say_where_they_come_from(self, indexed: Indexed) -> None:
         [hit] = await indexed.index.dense_search([indexed.b], unit(1, 0, 0, 0), limit=1)
         assert hit.kind == "chunk" and hit.collection == indexed.b.name

@@ -39,8 +39,25 @@ class TestPostgresSearch(SearchIndexContract):
                 content_hash=hashlib.sha256(passage.text.encode()).hexdigest(),
                 size_bytes=len(passage.text),
                 metadata=passage.metadata,
+                language=passage.metadata["lang"],  # type: ignore[arg-type]
             )
             written = await store.documents.write(target, document, [chunk])
             ids[passage.key] = written.document_id
         a, b = await store.collections.visible(owner, ["contract-a", "contract-b"])
         return Indexed(store.search, a, b, ids)
+
+
+async def test_a_collection_knows_the_languages_of_its_documents(engine: Engine) -> None:
+    store = engine.store
+    owner = Principal.local()
+    collection = await store.collections.create(owner, "languages", model="test:4d", dim=4)
+    for passage in PASSAGES[:3]:  # two English documents, one Chinese
+        chunk = ChunkRecord(passage.text, passage.text, 0, 8, passage.vector)
+        document = DocumentRecord(
+            f"{passage.key}.txt", passage.key, "text/plain", passage.key, 1, {},
+            language=passage.metadata["lang"],  # type: ignore[arg-type]
+        )  # fmt: skip
+        await store.documents.write(collection, document, [chunk])
+    assert (await store.collections.get(owner, "languages")).languages == ["en", "zh"]
+    await store.documents.delete(collection, source="zh.txt")
+    assert (await store.collections.get(owner, "languages")).languages == ["en"]

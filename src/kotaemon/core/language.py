@@ -4,7 +4,6 @@ language pair of a question and the passages found for it (it picks the relevanc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Literal
 
 from kotaemon.core.text import IDEOGRAPH
@@ -45,14 +44,13 @@ def is_mixed(text: str) -> bool:
     return total > 0 and min(cjk, latin) / total >= MIXED_SHARE
 
 
-def language_pair(question: str, passages: Iterable[str]) -> LanguagePair:
-    """The pair of the question's language and the language of ``passages`` (the best ones
-    found): thresholds on similarity differ by pair, as this model scores cross-language pairs
-    lower than same-language ones and Chinese pairs higher than English ones."""
+def language_pair(question: str, found: Language | None) -> LanguagePair:
+    """The pair of the question's language and ``found``, the language of the best passage
+    (None: nothing found): thresholds on similarity differ by pair, as this model scores
+    cross-language pairs lower than same-language ones and Chinese pairs higher than English
+    ones."""
     if is_mixed(question):
         return "mixed"
     asked = detect_language(question)
-    texts = list(passages)
-    found = detect_language(" ".join(texts)) if texts else asked
-    pair: LanguagePair = f"{asked}-{found}"  # type: ignore[assignment]
+    pair: LanguagePair = f"{asked}-{found or asked}"  # type: ignore[assignment]
     return pair

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from kotaemon.core.errors import KotaemonError
-from kotaemon.core.language import LanguagePair
+from kotaemon.core.language import Language, LanguagePair
 
 
 class RetrievedChunk(BaseModel):
@@ -29,6 +29,9 @@ class RetrievedChunk(BaseModel):
     dense_score: float | None = Field(default=None, description="Cosine similarity, if found.")
     keyword_score: float | None = Field(default=None, description="BM25 score, if found.")
     metadata: dict[str, Any] = Field(default_factory=dict)
+    language: Language | None = Field(
+        default=None, description="The language of the chunk's document (zh or en)."
+    )
 
 
 class ToolResult(BaseModel):
@@ -207,6 +210,9 @@ class Collection(BaseModel):
     document_count: int = 0
     version: int = Field(
         default=0, description="Bumped by every write to the collection (caches are keyed by it)."
+    )
+    languages: list[Language] = Field(
+        default_factory=list, description="The languages its documents are in."
     )
 
 

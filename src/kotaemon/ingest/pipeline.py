@@ -27,6 +27,7 @@ from kotaemon.core.errors import (
     InvalidInputError,
     KotaemonError,
 )
+from kotaemon.core.language import detect_language
 from kotaemon.core.schema import Collection
 from kotaemon.embeddings.base import Embedder
 from kotaemon.ingest.loaders import DOCX, HTML, PDF, LoadedFile, load_bytes, sniff_media_type
@@ -187,6 +188,7 @@ class IngestPipeline(BaseComponent):
             content_hash=content_hash,
             size_bytes=len(data),
             metadata=metadata or {},
+            language=detect_language(" ".join(d.text for d in drafts)),
             data=data if keep_file else None,
         )
         await progress("storing", len(chunks), len(chunks))

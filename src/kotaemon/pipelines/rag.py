@@ -342,8 +342,10 @@ class RAGPipeline(BaseComponent):
         return results[0], outcome
 
     def _relevance(self, result: RetrievalResult, query: str) -> RetrievalInfo:
-        best = sorted(result.chunks, key=lambda c: -(c.dense_score or 0.0))[:3]
-        pair = language_pair(query, [c.text for c in best])
+        # The threshold is the one of the best passage's pair: its score is the one compared.
+        best = max(result.chunks, key=lambda c: c.dense_score or 0.0, default=None)
+        found = None if best is None else best.language or detect_language(best.text)
+        pair = language_pair(query, found)
         threshold = self.relevance_threshold(pair)
         top = result.top_dense_score
         relevant = bool(result.chunks) and (threshold is None or top is None or top >= threshold)

@@ -13,6 +13,9 @@ Filters: ``metadata_filter`` is a JSON object; a chunk matches when its metadata
 key with an equal value (JSON containment). Scores: ``dense_search`` sets ``score`` and
 ``dense_score`` to the cosine similarity, ``keyword_search`` sets ``score`` and
 ``keyword_score`` to the BM25 score; results come best first, at most ``limit`` of them.
+Languages: each chunk carries its document's language (``RetrievedChunk.language``), and
+``dense_search`` can keep to one (the retriever ranks each language of a multilingual
+collection on its own).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from kotaemon.core.language import Language
 from kotaemon.core.schema import Collection, RetrievedChunk
 
 
@@ -39,8 +43,10 @@ class SearchIndex(Protocol):
         *,
         limit: int,
         metadata_filter: dict[str, Any] | None = None,
+        language: Language | None = None,
     ) -> list[RetrievedChunk]:
-        """Chunks nearest to ``vector``, in collections that share one embedding space."""
+        """Chunks nearest to ``vector``, in collections that share one embedding space; with
+        ``language``, only chunks of documents in that language (and of unknown language)."""
         ...
 
     async def keyword_search(
@@ -77,6 +83,8 @@ class DocumentRecord:
     content_hash: str
     size_bytes: int
     metadata: dict[str, Any]
+    #: The language of its text (None: unknown, searched with every language).
+    language: Language | None = None
     #: The file's bytes, kept for re-indexing; None when they are stored already (an upload).
     data: bytes | None = field(default=None, repr=False)
 

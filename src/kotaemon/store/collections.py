@@ -153,6 +153,7 @@ class CollectionStore:
                 chunk_count=r["chunk_count"],
                 document_count=r["document_count"],
                 version=r["version"],
+                languages=r["languages"],
             )
             for r in rows
         ]

@@ -42,7 +42,7 @@ ON CONFLICT (collection_id, grantee_kind, grantee) DO UPDATE SET permission = EX
 -- name: visible_collections
 -- The collections a principal may read (or write, with %(write)s), optionally only those named.
 SELECT c.id, c.name, c.description, c.owner_id, s.id AS space_id, s.model, s.dim,
-       c.chunk_count, c.document_count, c.version, c.created_at
+       c.chunk_count, c.document_count, c.version, c.languages, c.created_at
 FROM collections c
 JOIN embedding_spaces s ON s.id = c.space_id
 WHERE (%(names)s::text[] IS NULL OR c.name = ANY(%(names)s::text[]))
@@ -97,22 +97,32 @@ DELETE FROM documents WHERE id = %(document_id)s;
 -- name: upsert_document
 -- Inserts or replaces a document's row; returns its id.
 INSERT INTO documents (collection_id, source, title, media_type, content_hash, size_bytes,
-                       chunk_count, metadata)
+                       chunk_count, metadata, language)
 VALUES (%(collection_id)s, %(source)s, %(title)s, %(media_type)s, %(content_hash)s,
-        %(size_bytes)s, %(chunk_count)s, %(metadata)s)
+        %(size_bytes)s, %(chunk_count)s, %(metadata)s, %(language)s)
 ON CONFLICT (collection_id, source) DO UPDATE
 SET title = EXCLUDED.title, media_type = EXCLUDED.media_type,
     content_hash = EXCLUDED.content_hash, size_bytes = EXCLUDED.size_bytes,
-    chunk_count = EXCLUDED.chunk_count, metadata = EXCLUDED.metadata, updated_at = now()
+    chunk_count = EXCLUDED.chunk_count, metadata = EXCLUDED.metadata,
+    language = EXCLUDED.language, updated_at = now()
 RETURNING id;
 
 -- name: insert_chunk
 -- Inserts one chunk with its vector and BM25 terms.
 INSERT INTO chunks (document_id, collection_id, ordinal, text, page, heading, token_count,
-                    metadata, space_id, embedding, terms, term_count, bm25)
+                    metadata, space_id, embedding, terms, term_count, bm25, language)
 VALUES (%(document_id)s, %(collection_id)s, %(ordinal)s, %(text)s, %(page)s, %(heading)s,
         %(token_count)s, %(metadata)s, %(space_id)s, %(embedding)s, %(terms)s, %(term_count)s,
-        %(bm25)s);
+        %(bm25)s, %(language)s);
+
+-- name: refresh_languages
+-- The languages a collection's documents are in, after a document was written or deleted.
+UPDATE collections k
+SET languages = ARRAY(
+    SELECT DISTINCT d.language FROM documents d
+    WHERE d.collection_id = k.id AND d.language IS NOT NULL ORDER BY 1
+)
+WHERE k.id = %(collection_id)s;
 
 -- name: add_terms
 -- Adds chunk counts per term to the collection's BM25 statistics.
@@ -151,7 +161,8 @@ VALUES (%(space_id)s, %(content_hash)s, %(embedding)s)
 ON CONFLICT DO NOTHING;
 
 -- name: dense_search
--- Nearest chunks by cosine distance in one space, within the given collections and metadata.
+-- Nearest chunks by cosine distance in one space, within the given collections and metadata,
+-- and in one language when %(language)s is given (chunks of unknown language are in every one).
 -- The inner query can use the space's partial HNSW index (iterative scan keeps filtered
 -- results complete); the outer one restores exact order, which relaxed iterative scans allow
 -- to drift.
@@ -161,11 +172,12 @@ WITH hits AS MATERIALIZED (
     WHERE c.space_id = {space}
       AND c.collection_id = ANY(%(collections)s)
       AND c.metadata @> %(filter)s
+      AND (%(language)s::text IS NULL OR c.language = %(language)s OR c.language IS NULL)
     ORDER BY c.embedding::vector({dim}) <=> %(query)s
     LIMIT %(limit)s
 )
 SELECT c.id, c.document_id, k.name AS collection, d.title, d.source, c.text, c.page, c.heading,
-       c.metadata, 1 - h.distance AS score
+       c.metadata, c.language, 1 - h.distance AS score
 FROM hits h
 JOIN chunks c ON c.id = h.id
 JOIN documents d ON d.id = c.document_id
@@ -191,7 +203,7 @@ WITH stats AS (
     HAVING count(*) > 0
 )
 SELECT c.id, c.document_id, k.name AS collection, d.title, d.source, c.text, c.page, c.heading,
-       c.metadata, -(c.bm25 <#> q.vector) AS score
+       c.metadata, c.language, -(c.bm25 <#> q.vector) AS score
 FROM query q
 JOIN chunks c ON c.collection_id = ANY(%(collections)s)
              AND c.terms && %(terms)s

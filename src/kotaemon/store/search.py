@@ -14,6 +14,7 @@ from pgvector import Vector
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from kotaemon.core.language import Language
 from kotaemon.core.schema import Collection, RetrievedChunk
 from kotaemon.store.database import Reader
 from kotaemon.store.keyword import TERM_SPACE, query_terms
@@ -41,8 +42,10 @@ class PostgresSearch:
         *,
         limit: int,
         metadata_filter: dict[str, Any] | None = None,
+        language: Language | None = None,
     ) -> list[RetrievedChunk]:
-        """Chunks nearest to ``vector`` (cosine) in collections that share one embedding space."""
+        """Chunks nearest to ``vector`` (cosine) in collections that share one embedding space,
+        only those of documents in ``language`` when it is given."""
         if not collections:
             return []
         space_id, dim = collections[0].space_id, collections[0].dim
@@ -51,6 +54,7 @@ class PostgresSearch:
             "query": Vector(vector),
             "collections": [c.id for c in collections],
             "filter": Jsonb(metadata_filter or {}),
+            "language": language,
             "limit": limit,
         }
         return await self._search(statement, params, "dense")
@@ -91,6 +95,7 @@ class PostgresSearch:
                 page=r["page"],
                 heading=r["heading"],
                 metadata=r["metadata"],
+                language=r["language"],
                 score=float(r["score"]),
                 dense_score=float(r["score"]) if kind == "dense" else None,
                 keyword_score=float(r["score"]) if kind == "keyword" else None,
