@@ -218,12 +218,13 @@ def collections() -> None:
     """List the collections you can read."""
 
     async def job(engine: Engine) -> None:
-        table = Table("name", "documents", "chunks", "embedding model", "owner")
+        table = Table("name", "documents", "chunks", "languages", "embedding model", "owner")
         for c in await engine.store.catalog.visible(engine.local_principal):
             table.add_row(
                 c.name,
                 str(c.document_count),
                 str(c.chunk_count),
+                " ".join(c.languages),
                 c.embedding_model,
                 Text(c.owner_id),
             )

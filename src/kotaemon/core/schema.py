@@ -227,6 +227,9 @@ class DocumentInfo(BaseModel):
     size_bytes: int
     chunk_count: int
     content_hash: str
+    language: Language | None = Field(
+        default=None, description="The language detected in its text (zh or en)."
+    )
 
 
 JobState = Literal["queued", "running", "succeeded", "failed"]

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from kotaemon.core.language import Language
 from kotaemon.core.schema import (
     Answer,
     Citation,
@@ -113,6 +114,7 @@ class CollectionPublic(BaseModel):
     dim: int
     document_count: int
     chunk_count: int
+    languages: list[Language] = Field(description="The languages its documents are in.")
 
     @classmethod
     def of(cls, collection: Collection) -> CollectionPublic:
@@ -145,6 +147,9 @@ class DocumentPublic(BaseModel):
     media_type: str
     size_bytes: int
     chunk_count: int
+    language: Language | None = Field(
+        default=None, description="The language detected in its text (zh or en)."
+    )
     status: DocumentStatus = Field(
         description="queued or processing while a job runs; ready once stored; failed when "
         "its only ingestion failed (see job.error)."
@@ -176,6 +181,7 @@ class DocumentPublic(BaseModel):
             media_type=row["media_type"],
             size_bytes=row["size_bytes"],
             chunk_count=row["chunk_count"],
+            language=row["language"],
             status=status,
             job=job,
             created_at=row["created_at"],

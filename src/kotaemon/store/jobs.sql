@@ -99,8 +99,8 @@ WITH docs AS (
 SELECT d.id, coalesce(d.source, j.source) AS source, d.title,
        coalesce(d.media_type, j.media_type) AS media_type,
        coalesce(d.size_bytes, j.size_bytes) AS size_bytes, coalesce(d.chunk_count, 0) AS chunk_count,
-       d.content_hash, coalesce(d.created_at, j.created_at) AS created_at, d.updated_at,
-       j.id AS job_id, j.state AS job_state, j.error_code, j.error_message
+       d.content_hash, d.language, coalesce(d.created_at, j.created_at) AS created_at,
+       d.updated_at, j.id AS job_id, j.state AS job_state, j.error_code, j.error_message
 FROM docs d FULL JOIN latest j ON j.source = d.source
 WHERE d.id IS NOT NULL OR j.state <> 'succeeded'    -- a deleted document leaves the list
 ORDER BY 2

@@ -144,7 +144,7 @@ WHERE id = %(collection_id)s;
 -- name: list_documents
 -- The documents of the given collections.
 SELECT d.id, c.name AS collection, d.source, d.title, d.media_type, d.size_bytes, d.chunk_count,
-       d.content_hash, d.created_at, d.updated_at
+       d.content_hash, d.language, d.created_at, d.updated_at
 FROM documents d JOIN collections c ON c.id = d.collection_id
 WHERE d.collection_id = ANY(%(collections)s)
 ORDER BY c.name, d.source;

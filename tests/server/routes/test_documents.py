@@ -85,10 +85,11 @@ def test_upload_is_queued_ingested_searchable_and_deletable(
     assert all(j["chunk_count"] >= 1 and j["document_id"] for j in ended)
 
     documents = _documents(http, collection)
-    assert [(d["source"], d["status"], d["title"]) for d in documents] == [
-        ("fees.md", "ready", "Card fees"),
-        ("grace.txt", "ready", "grace"),
+    assert [(d["source"], d["status"], d["title"], d["language"]) for d in documents] == [
+        ("fees.md", "ready", "Card fees", "en"),
+        ("grace.txt", "ready", "grace", "en"),
     ]
+    assert http.get(f"/v1/collections/{collection}").json()["languages"] == ["en"]
     found = http.post(
         "/v1/search",
         json={
@@ -97,7 +98,7 @@ def test_upload_is_queued_ingested_searchable_and_deletable(
             "filter": {"lang": "en"},
         },
     ).json()["chunks"]
-    assert found and found[0]["source"] == "fees.md"
+    assert found and found[0]["source"] == "fees.md" and found[0]["language"] == "en"
 
     fees_id = documents[0]["id"]
     assert http.delete(f"/v1/collections/{collection}/documents/{fees_id}").status_code == 204
