@@ -207,6 +207,7 @@ class Engine:
                 dense_weight=s.dense_weight,
                 keyword_weight=s.keyword_weight,
                 overfetch=s.overfetch,
+                split_languages=s.split_languages,
             ),
             cache=self.retrieval_cache,
         )

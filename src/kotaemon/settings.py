@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     dense_weight: Weight = RETRIEVAL.dense_weight
     keyword_weight: Weight = RETRIEVAL.keyword_weight
     overfetch: Overfetch = RETRIEVAL.overfetch
+    split_languages: bool = Field(
+        default=RETRIEVAL.split_languages,
+        description="Rank each language of a multilingual collection apart in dense search.",
+    )
     min_relevance: Annotated[float, Field(ge=-1, le=1)] | None = Field(
         default=None,
         description="Top dense similarity below which an answer says nothing relevant was found "

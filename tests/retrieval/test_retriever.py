@@ -6,6 +6,7 @@ from kotaemon.core.errors import EmbeddingModelMismatchError, InvalidInputError,
 from kotaemon.core.principal import Principal
 from kotaemon.engine import Engine
 from kotaemon.observability.metrics import CACHE_REQUESTS
+from kotaemon.retrieval.retriever import VectorDBRetriever
 
 from ..conftest import KNOWLEDGE_BASE
 
@@ -73,6 +74,15 @@ async def test_each_language_is_ranked_apart(engine: Engine, bank) -> None:
         assert "account_security.txt" in sources, (question, sources)
         assert {c.language for c in found.chunks} == {"en", "zh"}
         assert found.top_dense_score == max(c.dense_score or 0 for c in found.chunks)
+    one_ranking = VectorDBRetriever(
+        engine.store.catalog,
+        engine.store.search,
+        engine.embedder,
+        principal=engine.local_principal,
+        config=engine.retriever.config.with_changes(split_languages=False),
+    )
+    found = await one_ranking.arun("一次性验证码的有效期是多久？", mode="dense", top_k=3)
+    assert {c.language for c in found.chunks} == {"zh"}  # what the split is for
 
 
 async def test_metadata_filter_is_applied_in_sql(engine: Engine) -> None:

@@ -35,6 +35,10 @@ class RetrievalConfig(BaseModel):
     keyword_weight: Weight = 1.0
     #: Hybrid search takes ``top_k × overfetch`` candidates from each side before fusing.
     overfetch: Overfetch = 4
+    #: In collections of several languages, rank each language apart in dense search (a
+    #: multilingual model scores passages in the question's language higher than an answer in
+    #: another); off: one ranking over every language.
+    split_languages: bool = True
 
     def with_changes(self, **changes: Any) -> RetrievalConfig:
         """A copy with ``changes`` (None values ignored), validated.

@@ -143,7 +143,7 @@ class VectorDBRetriever(BaseComponent):
     ) -> RetrievalResult:
         top_k, mode = config.top_k, config.mode
         limit = top_k * config.overfetch if mode == "hybrid" else top_k
-        languages = _languages(targets)
+        languages = _languages(targets) if config.split_languages else [None]
         strata: dict[Language | None, list[RetrievedChunk]] = {
             language: [] for language in languages
         }
