@@ -60,6 +60,17 @@ def test_overlap_repeats_trailing_sentences() -> None:
         assert second.text.split(".")[0] in first.text
 
 
+def test_overlap_keeps_the_breaks_between_the_paragraphs_it_carries() -> None:
+    """A definition list (term, then its definition) carried into the next chunk stays two
+    paragraphs, not "Applications/EditorsEditors, other than…"."""
+    blocks = [para("Examples: gaby, alexandria, mdbtools and more tools.")]
+    blocks += [para("Applications/Editors"), para("Editors, other than word processors.")]
+    blocks += [para("Examples: nano, hexedit and a few other editors.")] * 3
+    drafts = split(blocks, size=30, overlap=14)
+    carried = next(d for d in drafts[1:] if d.text.startswith("Applications/Editors"))
+    assert carried.text.startswith("Applications/Editors\n\nEditors, other")
+
+
 def test_unpunctuated_text_is_cut_at_words_cheaply() -> None:
     calls = 0
 

@@ -209,13 +209,17 @@ class Splitter:
             start += size
 
     def _overlap(self, units: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """The last units, up to ``chunk_overlap`` tokens, to open the next chunk with; only
+        the first loses its separator (the others keep their paragraph breaks)."""
         carried: list[tuple[str, int]] = []
         total = 0
         for text, tokens in reversed(units):
             if total + tokens > self.chunk_overlap:
                 break
-            carried.insert(0, (text.lstrip("\n"), tokens))
+            carried.insert(0, (text, tokens))
             total += tokens
+        if carried:
+            carried[0] = (carried[0][0].lstrip("\n"), carried[0][1])
         return carried
 
     @staticmethod
