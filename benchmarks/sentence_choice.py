@@ -178,6 +178,8 @@ class CountingEmbedder(BundledE5Embedder):
 
     async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         self.documents += len(texts)
+        if self.cache is None:  # timing a cold answer: nothing kept
+            return await super().embed_documents(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in self.saved]
         if missing:
             self.saved.update(zip(missing, await super().embed_documents(missing), strict=True))
