@@ -37,7 +37,7 @@ class FlatEmbedder(Embedder):
         return np.array([1.0, 0.0], np.float32)
 
 
-def chunk(n: int, text: str) -> RetrievedChunk:
+def chunk(n: int, text: str, heading: str | None = None) -> RetrievedChunk:
     return RetrievedChunk(
         chunk_id=f"c{n}",
         document_id=f"d{n}",
@@ -45,6 +45,7 @@ def chunk(n: int, text: str) -> RetrievedChunk:
         document_title=f"Manual {n}",
         source=f"manual-{n}.html",
         text=text,
+        heading=heading,
         score=1.0 / n,
         dense_score=0.9 - n / 100,
     )
@@ -96,6 +97,44 @@ async def test_the_real_model_picks_the_passage_naming_the_asked_for_package(
         "How do I empty the cache of apt-get?", sources, "en"
     )
     assert quoted(text)[0].startswith("The apt-get clean command") and "[2]" in quoted(text)[0]
+
+
+async def test_a_sentence_is_judged_under_its_heading(embedder: BundledE5Embedder) -> None:
+    """Alone, the two "它的主要作用" sentences answer the question alike (the higher-ranked
+    chunk's won); under their headings, only one is about the asked-for plant."""
+    sources = [
+        chunk(
+            1, "它原产于地中海沿岸，夏季开花。它的主要作用为安神、助眠和驱虫。", "植物图鉴 > 薰衣草"
+        ),
+        chunk(2, "它原产于南欧，春季开花。它的主要作用为止痛、杀菌和消炎。", "植物图鉴 > 金盏花"),
+    ]
+    text = await ExtractiveAnswerer(embedder).answer("金盏花的主要作用是什么？", sources, "zh")
+    assert quoted(text)[0] == "它的主要作用为止痛、杀菌和消炎。 [2]"
+    assert not any(line.endswith("[1]") for line in quoted(text))
+
+
+async def test_a_list_entry_is_found_by_its_section_heading(
+    embedder: BundledE5Embedder,
+) -> None:
+    """The section a list entry sits in names what its sentences describe."""
+    sources = [
+        chunk(
+            1,
+            "Programs that play sound files go here. Examples: mpg123, vlc.",
+            "Menu sections > Applications/Sound",
+        ),
+        chunk(
+            2,
+            "Programs that run software written for other systems go here. "
+            "Examples: wine, dosemu, qemu.",
+            "Menu sections > Applications/Emulators",
+        ),
+    ]
+    text = await ExtractiveAnswerer(embedder).answer(
+        "Which menu section do emulators belong to?", sources, "en"
+    )
+    assert quoted(text)[0].endswith("[2]")
+    assert not any(line.endswith("[1]") for line in quoted(text))
 
 
 async def test_navigation_headings_and_fragments_are_not_quoted() -> None:
@@ -220,7 +259,8 @@ async def test_sentences_seen_lately_are_not_embedded_again() -> None:
     scorer = EvidenceScorer(embedder, cached_sentences=2)
     sources = [chunk(1, "The grace period is three days. The late fee is 5% of the amount.")]
     first = await scorer.score("What is the late fee?", sources)
-    assert sorted(embedder.embedded) == sorted(s.text for s in first.sentences)
+    # Each sentence is embedded under its chunk's heading, here the document's title.
+    assert sorted(embedder.embedded) == sorted(f"Manual 1\n{s.text}" for s in first.sentences)
     assert len(embedder.embedded) == 2
     again = await scorer.score("How long is the grace period?", sources)
     assert len(embedder.embedded) == 2  # the same passage, a new question: nothing embedded

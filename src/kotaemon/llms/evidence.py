@@ -2,8 +2,10 @@
 
 A sentence's score (0-1) mixes three signals, each 0-1:
 
-* meaning: its embedding's cosine to the question's, rescaled by the model's
-  ``similarity_range`` (the cosines of unrelated and of answering text differ by model);
+* meaning: the cosine of its embedding, under its chunk's heading path (or the document's
+  title), to the question's, rescaled by the model's ``similarity_range`` (the cosines of
+  unrelated and of answering text differ by model); the heading gives back the context a
+  sentence lost when cut out ("It must contain only ..." under "5.6.1. Source");
 * words: the IDF-weighted share of the question's words it contains (same-language sources only:
   a Chinese question shares no words with an English passage, and must not be penalised for it);
 * asked-for terms: the share of the question's names, quoted strings, identifiers (``--flag``,
@@ -94,18 +96,35 @@ class EvidenceScorer:
     :param cached_sentences: sentence vectors kept in memory (least recently used out): the
         same passages answer many questions, and embedding their sentences again costs most
         of an answer's CPU time.
+    :param headed: embed each sentence under its chunk's heading path (else the document's
+        title), not alone: as many texts embedded, a little longer; the sentence that answers
+        is found more often (benchmarks/sentence_choice.py, 300 questions each: the quoted
+        answer holds a gold answer 86% -> 91% on CMRC 2018 dev, 89% -> 90% on SQuAD 2.0 dev;
+        the best sentence 73% -> 82% and 80% -> 80%). English scores come out a little lower
+        (SQuAD 2.0: mean best -0.03; answerable ones under the 0.45 weak cut 6.3% -> 8.0%,
+        unanswerable ones 12% -> 18%; under 0.30 unchanged; AUC 0.617 -> 0.622).
+    :param rank_penalty: per rank of a sentence's chunk, taken off when ordering.
     """
 
     def __init__(
-        self, embedder: Embedder, *, max_candidates: int = 40, cached_sentences: int = 8192
+        self,
+        embedder: Embedder,
+        *,
+        max_candidates: int = 40,
+        cached_sentences: int = 8192,
+        headed: bool = True,
+        rank_penalty: float = RANK_PENALTY,
     ) -> None:
         self.embedder = embedder
         self.max_candidates = max_candidates
         self.cached_sentences = cached_sentences
+        self.headed = headed
+        self.rank_penalty = rank_penalty
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     async def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """The sentences' vectors, embedding only those not seen lately."""
+        """The vectors of ``texts`` (sentences as embedded: see :meth:`_embedded`), embedding
+        only those not seen lately."""
         # Taken before any await: another answer may evict entries meanwhile.
         known = {t: self._vectors[t] for t in texts if t in self._vectors}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
@@ -131,7 +150,7 @@ class EvidenceScorer:
         keep = np.sort(np.argsort(-prior, kind="stable")[: self.max_candidates])
         kept = [candidates[i] for i in keep]
         query = await self.embedder.embed_query(question)
-        vectors = await self._sentence_vectors([c[0] for c in kept])
+        vectors = await self._sentence_vectors([self._embedded(c, sources) for c in kept])
         low, high = self.embedder.similarity_range
         meaning = np.clip((vectors @ query - low) / (high - low), 0.0, 1.0)
         same = np.array([_same_language(question, c[0]) for c in kept])
@@ -145,7 +164,7 @@ class EvidenceScorer:
         weight = weight + (_TERMS_WEIGHT if has_terms else 0.0)
         scores = _inherit(kept, total / weight)
         # Retrieval's order breaks near-ties: the fused rank saw the whole chunk.
-        order = np.argsort(-(scores - RANK_PENALTY * np.array([c[1] for c in kept])))
+        order = np.argsort(-(scores - self.rank_penalty * np.array([c[1] for c in kept])))
         ranked = [
             ScoredSentence(
                 kept[i][0], kept[i][1], kept[i][2], round(float(scores[i]), 4), bool(same[i])
@@ -154,6 +173,16 @@ class EvidenceScorer:
             if not kept[i][3]
         ]
         return Evidence(tuple(ranked))
+
+    def _embedded(self, candidate: tuple[str, int, int, bool], sources: Sequence[Source]) -> str:
+        """The text embedded for a candidate: the sentence under its chunk's heading path, or
+        under the document's title when the chunk has no heading."""
+        text, marker = candidate[0], candidate[1]
+        source = sources[marker - 1]
+        if not self.headed or not isinstance(source, RetrievedChunk):
+            return text
+        context = (source.heading or source.document_title).strip()
+        return f"{context}\n{text}" if context else text
 
 
 def _candidates(sources: Sequence[Source]) -> list[tuple[str, int, int, bool]]:
