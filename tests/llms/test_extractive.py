@@ -155,6 +155,22 @@ async def test_navigation_headings_and_fragments_are_not_quoted() -> None:
     ]
 
 
+async def test_a_table_of_contents_ranked_first_is_not_quoted_beside_a_passage() -> None:
+    contents = (
+        "13.3.1. Software in the Public Interest 13.3.2. Other organisations "
+        "14. Redistributing Debian 14.1. May I make and sell Debian CDs?"
+    )
+    answer = "Yes: you may make and sell Debian CDs, and you do not need a licence to do so."
+    text = await ExtractiveAnswerer(FlatEmbedder()).answer(
+        "May I make and sell Debian CDs?", [chunk(1, contents), chunk(2, answer)], "en"
+    )
+    assert quoted(text) == [f"{answer} [2]"]
+    alone = await ExtractiveAnswerer(FlatEmbedder()).answer(
+        "May I make and sell Debian CDs?", [chunk(1, contents)], "en"
+    )
+    assert quoted(alone), "with nothing else, the contents line is better than no answer"
+
+
 async def test_each_quoted_sentence_cites_its_own_source_and_wrapped_lines_are_joined() -> None:
     sources = [
         chunk(1, "The grace period for a card payment is three calendar\ndays after the due date."),

@@ -187,17 +187,22 @@ class EvidenceScorer:
 
 def _candidates(sources: Sequence[Source]) -> list[tuple[str, int, int, bool]]:
     """(unit, marker, position, is_cue) of the quotable units of the chunk sources (see
-    :func:`quotable_units`); a chunk with none offers its sentences as they are (better a
-    fragment than nothing)."""
-    out: list[tuple[str, int, int, bool]] = []
-    for marker, source in enumerate(sources, start=1):
-        if not isinstance(source, RetrievedChunk):
-            continue
-        units = quotable_units(source.text)
-        if not any(not cue for _, cue in units) and not out:
-            units = [(s, False) for s in split_sentences(source.text) if len(s) > 3]
-        out.extend((u, marker, i, cue) for i, (u, cue) in enumerate(units))
-    return out
+    :func:`quotable_units`). Only when no chunk has one do their sentences stand as they are
+    (better a fragment than nothing): a table of contents ranked first must not be quoted
+    beside the passages that say something."""
+    chunks = [(m, s) for m, s in enumerate(sources, start=1) if isinstance(s, RetrievedChunk)]
+    out = [
+        (unit, marker, i, cue)
+        for marker, source in chunks
+        for i, (unit, cue) in enumerate(quotable_units(source.text))
+    ]
+    if any(not cue for *_, cue in out):
+        return out
+    return [
+        (sentence, marker, i, False)
+        for marker, source in chunks
+        for i, sentence in enumerate(s for s in split_sentences(source.text) if len(s) > 3)
+    ]
 
 
 def _inherit(candidates: Sequence[tuple[str, int, int, bool]], scores: np.ndarray) -> np.ndarray:
