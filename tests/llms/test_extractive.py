@@ -232,6 +232,31 @@ async def test_a_definition_keeps_its_term_and_a_faq_answer_its_question() -> No
     assert "[1]" in text and "?" not in text.splitlines()[1]  # the question itself is not quoted
 
 
+def test_a_term_heads_each_statement_of_its_definition() -> None:
+    page = (
+        "Applications/Emulators\n\n"
+        "Software that allows you to run non-native software or more than one OS at a time.\n\n"
+        "Examples: wine, dosemu, qemu\n\n"
+        "Applications/File Management\n\n"
+        "Tools for file management, archiving, searching and backup."
+    )
+    assert [u for u, _ in quotable_units(page)] == [
+        "Applications/Emulators — Software that allows you to run non-native software or more "
+        "than one OS at a time.",
+        "Applications/Emulators — Examples: wine, dosemu, qemu",
+        "Applications/File Management — Tools for file management, archiving, searching and "
+        "backup.",
+    ]
+
+
+def test_a_list_item_mixing_chinese_and_english_is_a_statement_not_a_term() -> None:
+    page = "* woody（Debian 3.0）是牛仔胡迪，\n* sarge（Debian 3.1）是绿色塑料玩具士兵的首领，"
+    assert [u for u, _ in quotable_units(page)] == [
+        "* woody（Debian 3.0）是牛仔胡迪，",
+        "* sarge（Debian 3.1）是绿色塑料玩具士兵的首领，",
+    ]
+
+
 async def test_a_sentence_in_another_language_is_not_judged_by_the_same_cut() -> None:
     """Cross-language evidence is meaning only, lower by construction: no weak notice."""
     sources = [chunk(1, "宽限期为3个自然日，宽限期内还款不收取滞纳金。")]

@@ -31,6 +31,8 @@ _NAVIGATION = re.compile(
 _SECTION_NUMBER = re.compile(r"(?:^|(?<=\s))\d+(?:\.\d+)+\.?(?=\s|[^\d.\s])")
 MIN_WORDS = 4  # Latin words in a sentence that can stand alone
 MIN_CJK = 6  # or Chinese characters
+TERM_CHARS = 40  # a definition list's term is at most this long
+DEFINITION_SPAN = 3  # statements a definition list's term heads (a description, examples, a note)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -81,9 +83,12 @@ def is_statement(sentence: str) -> bool:
     letters = len(_LETTER.findall(sentence))
     if letters < 0.5 * len(sentence.replace(" ", "")):
         return False  # mostly digits and symbols: a table row, a version list, a path list
-    if len(IDEOGRAPH.findall(sentence)) >= MIN_CJK:
+    chinese = len(IDEOGRAPH.findall(sentence))
+    if chinese >= MIN_CJK:
         return True
-    return len(_WORD.findall(sentence)) >= MIN_WORDS and not _is_heading(sentence)
+    # Mixed text counts both: "woody（Debian 3.0）是牛仔胡迪" says as much as six characters.
+    words = len(_WORD.findall(sentence)) + chinese * MIN_WORDS / MIN_CJK
+    return words >= MIN_WORDS and not _is_heading(sentence)
 
 
 def _is_heading(sentence: str) -> bool:
@@ -101,13 +106,16 @@ def quotable_units(text: str) -> list[tuple[str, bool]]:
     A statement that ends with a colon takes the short lines after it (the command or value it
     introduces: "use the following command: apt-mark hold foo"). A question in the text (a FAQ
     entry) or a numbered heading is a cue: not quoted itself, it tells what the next unit
-    answers. A line of several section numbers is a table of contents: dropped.
+    answers. A line of several section numbers is a table of contents: dropped. A definition
+    list's term (a short line) heads the statements of its definition, up to
+    :data:`DEFINITION_SPAN` of them ("Applications/Emulators — Examples: wine, dosemu, qemu").
     Everything else that is not a statement is dropped.
     """
     units: list[tuple[str, bool]] = []
     introducing = False  # the last unit ends with a colon and may take a following line
     taken = 0
-    term = ""  # a dropped one-to-three-word line just before: the term a definition defines
+    term = ""  # a dropped one-to-three-word line before: the term a definition defines
+    defined = 0  # statements of the term's definition so far
     for sentence in split_sentences(text):
         if len(_SECTION_NUMBER.findall(sentence)) >= 3:
             continue  # a table of contents line
@@ -116,19 +124,21 @@ def quotable_units(text: str) -> list[tuple[str, bool]]:
             introducing, term = False, ""
         elif is_statement(sentence):
             units.append((f"{term} — {sentence}" if term else sentence, False))
-            introducing, taken, term = sentence[-1] in ":：", 0, ""
+            introducing, taken, defined = sentence[-1] in ":：", 0, defined + 1
+            term = term if defined < DEFINITION_SPAN else ""
         elif introducing and taken < 2 and len(units[-1][0]) + len(sentence) < 400:
             units[-1] = (units[-1][0] + " " + sentence, False)
             taken += 1
         else:
-            term = sentence if _is_term(sentence) else ""
+            term, defined = (sentence if _is_term(sentence) else ""), 0
     return units
 
 
 def _is_term(line: str) -> bool:
     """A definition list's term ("--force", "Recommends", "Applications/Emulators"): a short
-    line, not a numbered heading, not navigation."""
+    line (Chinese has no spaces: counted in characters), not a list item, a numbered heading, a
+    clause or navigation."""
     words = line.split()
-    if not 0 < len(words) <= 3 or line[0].isdigit() or line[-1] in ".!?。！？":
+    if not 0 < len(words) <= 3 or len(line) > TERM_CHARS or line[0] in "-*•·" + "0123456789":
         return False
-    return not _NAVIGATION.search(line)
+    return line[-1] not in ".!?。！？,，、;；" and not _NAVIGATION.search(line)
