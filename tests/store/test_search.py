@@ -61,3 +61,11 @@ async def test_a_collection_knows_the_languages_of_its_documents(engine: Engine)
     assert (await store.collections.get(owner, "languages")).languages == ["en", "zh"]
     await store.documents.delete(collection, source="zh.txt")
     assert (await store.collections.get(owner, "languages")).languages == ["en"]
+    for n, source in enumerate(("grace.txt", "fee.txt")):  # both English ones become Chinese
+        chunk = ChunkRecord(
+            "信用卡还款宽限期为3天。", "信用卡还款宽限期为3天。", 0, 8, PASSAGES[2].vector
+        )
+        document = DocumentRecord(source, source, "text/plain", f"zh-{n}", 1, {}, language="zh")
+        await store.documents.write(collection, document, [chunk])
+        expected = ["en", "zh"] if source == "grace.txt" else ["zh"]
+        assert (await store.collections.get(owner, "languages")).languages == expected

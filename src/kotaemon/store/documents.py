@@ -90,7 +90,7 @@ class DocumentStore:
             avgdl = (term_total + sum(t.length for t in terms)) / max(chunk_total + len(chunks), 1)
             await _insert_chunks(conn, collection, document_id, document, chunks, terms, avgdl)
             await keyword.add_chunks(conn, collection.id, terms, documents=0 if old else 1)
-            await conn.execute(query("refresh_languages"), ids)
+            await conn.execute(query("refresh_languages"), {**ids, "language": document.language})
             if old and old["content_hash"] != document.content_hash:
                 await conn.execute(
                     query("delete_unused_file"), {"content_hash": old["content_hash"]}
@@ -120,7 +120,7 @@ class DocumentStore:
             await keyword.release_document(conn, collection.id, row["id"])
             await conn.execute(query("delete_document"), {"document_id": row["id"]})
             await keyword.add_counts(conn, collection.id, -1, 0, 0)
-            await conn.execute(query("refresh_languages"), ids)
+            await conn.execute(query("refresh_languages"), {**ids, "language": None})
             await conn.execute(query("delete_unused_file"), {"content_hash": row["content_hash"]})
 
     async def in_collections(self, collections: Sequence[Collection]) -> list[DocumentInfo]:

@@ -116,11 +116,14 @@ VALUES (%(document_id)s, %(collection_id)s, %(ordinal)s, %(text)s, %(page)s, %(h
         %(bm25)s, %(language)s);
 
 -- name: refresh_languages
--- The languages a collection's documents are in, after a document was written or deleted.
+-- The languages a collection's documents are in, after a document in %(language)s was written
+-- (NULL: one was deleted): the languages it had and the new one, each kept while a document
+-- holds it (one index probe each, not a scan of the collection's documents).
 UPDATE collections k
 SET languages = ARRAY(
-    SELECT DISTINCT d.language FROM documents d
-    WHERE d.collection_id = k.id AND d.language IS NOT NULL ORDER BY 1
+    SELECT l FROM unnest(k.languages || ARRAY[%(language)s::text]) AS l
+    WHERE EXISTS (SELECT 1 FROM documents d WHERE d.collection_id = k.id AND d.language = l)
+    GROUP BY l ORDER BY l
 )
 WHERE k.id = %(collection_id)s;
 

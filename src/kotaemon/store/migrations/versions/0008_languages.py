@@ -27,6 +27,7 @@ def upgrade() -> None:
         ALTER TABLE documents ADD COLUMN language text;
         ALTER TABLE chunks ADD COLUMN language text;
         ALTER TABLE collections ADD COLUMN languages text[] NOT NULL DEFAULT '{{}}';
+        CREATE INDEX documents_language_idx ON documents (collection_id, language);
         UPDATE documents d
         SET language = CASE WHEN s.cjk > 0 AND s.cjk >= s.latin THEN 'zh' ELSE 'en' END
         FROM (
